@@ -1,0 +1,36 @@
+import { channels, isChannelName, type ChannelName, type ChannelRequest, type ChannelResponse } from '../../shared/contract';
+import { ErrorCode } from '../../shared/errors';
+import { toFailure, type Result } from '../../shared/result';
+import type { ScopedLogger } from '../log';
+import type { StrataServices } from '../services';
+
+export type Handlers = { [C in ChannelName]: (request: ChannelRequest<C>) => Promise<ChannelResponse<C>> };
+
+/** Binds every contract channel to the services; a missing channel is a type error here. */
+export function createHandlers(services: StrataServices): Handlers {
+  return {
+    'cluster:status': () => services.status.get(),
+  };
+}
+
+/**
+ * Validates a raw payload against the channel's schema, runs the handler and returns a Result.
+ * Every host calls this and nothing else, so validation and error mapping live in one place.
+ */
+export async function dispatch(handlers: Handlers, channel: string, payload: unknown, log: ScopedLogger): Promise<Result<unknown>> {
+  if (!isChannelName(channel)) return { ok: false, code: ErrorCode.UnknownChannel, message: `unknown channel ${channel}` };
+  const spec = channels[channel];
+  const parsed = spec.request.safeParse(payload ?? {});
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`).join('; ');
+    return { ok: false, code: ErrorCode.InvalidInput, message: `invalid request for ${channel}: ${detail}` };
+  }
+  try {
+    const handler = handlers[channel] as (request: unknown) => Promise<unknown>;
+    const data = await handler(parsed.data);
+    return { ok: true, data: spec.response.parse(data) };
+  } catch (error) {
+    log.error(`${channel} failed`, error);
+    return toFailure(error);
+  }
+}
