@@ -1,1 +1,22 @@
-console.log('hello', process.argv.slice(2));
+import { Command, CommanderError } from 'commander';
+import { createCliContext, reportCliError } from './context';
+import { registerStatusCommand } from './commands/status';
+
+const context = createCliContext();
+const program = new Command('strata')
+  .description('Operations console for a sharded MySQL web-analytics cluster')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const register of [registerStatusCommand]) register(program, context);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else {
+    process.exitCode = reportCliError(error, context.logger, process.argv.includes('--json'));
+  }
+}

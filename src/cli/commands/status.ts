@@ -1,0 +1,51 @@
+import type { ClusterStatus } from '../../shared/contract';
+import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+export function formatStatus(status: ClusterStatus): string {
+  const lines = [`${status.profileName}: ${status.healthy ? 'healthy' : 'NOT HEALTHY'} (checked ${status.checkedAt})`];
+  for (const shard of status.shards) {
+    const where = `${shard.host}:${shard.port}/${shard.database}`;
+    if (!shard.reachable) {
+      lines.push(`  ${shard.name.padEnd(10)} DOWN  ${where}  ${shard.problem?.message ?? ''}`);
+      continue;
+    }
+    lines.push(
+      `  ${shard.name.padEnd(10)} up    ${where}  ${shard.serverVersion ?? '?'}  ${shard.latencyMs?.toFixed(1)} ms  schema v${shard.schemaVersion ?? '-'}`,
+    );
+    for (const table of shard.tables) {
+      lines.push(`      ${table.table.padEnd(22)} ~${table.estimatedRows.toLocaleString('en-US')} rows  ${formatBytes(table.dataBytes + table.indexBytes)}`);
+    }
+  }
+  const redis = status.redis;
+  lines.push(
+    redis.reachable
+      ? `  ${'redis'.padEnd(10)} up    ${redis.url}  ${redis.serverVersion ?? '?'}  ${redis.latencyMs?.toFixed(1)} ms  ${formatBytes(redis.usedMemoryBytes ?? 0)} used`
+      : `  ${'redis'.padEnd(10)} DOWN  ${redis.url}  ${redis.problem?.message ?? ''}`,
+  );
+  for (const warning of status.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}
+
+export const registerStatusCommand: CommandRegistrar = (program, context) => {
+  program
+    .command('status')
+    .description('reachability, version, latency and table sizes of every shard and Redis; exits 0 only when all is healthy')
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (options: { profile?: string; json?: boolean }) => {
+      const status = await context.withServices(options.profile, (services) => services.status.get());
+      context.print(options.json, status, () => formatStatus(status));
+      context.setExitCode(status.healthy ? 0 : 1);
+    });
+};

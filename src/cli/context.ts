@@ -1,0 +1,73 @@
+import { Option, type Command } from 'commander';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { errorCodeName, isStrataError } from '../shared/errors';
+import type { Profile } from '../shared/profile';
+import { createLogger, type Logger } from '../main/log';
+import { loadProfile } from '../main/profile-loader';
+import { EnvSecretResolver } from '../main/secrets';
+import { createServices, type StrataServices } from '../main/services';
+
+/** What every CLI command shares: the logger, profile loading, service wiring and output. */
+export interface CliContext {
+  logger: Logger;
+  host: string;
+  /** Loads the profile named by --profile or STRATA_PROFILE, builds the services, runs work, disposes. */
+  withServices<T>(profilePath: string | undefined, work: (services: StrataServices, profile: Profile) => Promise<T>): Promise<T>;
+  /** Prints data as JSON for scripts, or as text for people. */
+  print(json: boolean | undefined, data: unknown, text: () => string): void;
+  /** Sets the process exit code without killing pending output. */
+  setExitCode(code: number): void;
+}
+
+export function profileOption(): Option {
+  return new Option('--profile <file>', 'cluster profile (JSON)').env('STRATA_PROFILE');
+}
+
+export function jsonOption(): Option {
+  return new Option('--json', 'print machine-readable JSON on stdout');
+}
+
+export function createCliContext(): CliContext {
+  const logDir = process.env.STRATA_LOG_DIR ?? join(homedir(), '.strata', 'logs');
+  const logger = createLogger({
+    logId: 'cli',
+    file: process.env.STRATA_LOG_FILE === 'off' ? undefined : join(logDir, 'strata-cli.log'),
+    consoleLevel: process.env.STRATA_DEBUG ? 'debug' : false,
+  });
+  return {
+    logger,
+    host: hostname(),
+    async withServices(profilePath, work) {
+      const profile = await loadProfile(profilePath);
+      const services = createServices({ profile, secrets: new EnvSecretResolver(), logger });
+      try {
+        return await work(services, profile);
+      } finally {
+        await services.dispose();
+      }
+    },
+    print(json, data, text) {
+      process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`);
+    },
+    setExitCode(code) {
+      process.exitCode = code;
+    },
+  };
+}
+
+/** One line on stderr naming the cause; the stack goes to the log file only. */
+export function reportCliError(error: unknown, logger: Logger, json: boolean): number {
+  logger.scope('cli').error('command failed', error);
+  if (isStrataError(error)) {
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, code: error.code, message: error.message })}\n`);
+    process.stderr.write(`strata: error ${error.code} (${errorCodeName(error.code)}): ${error.message}\n`);
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`strata: internal error: ${message.split('\n')[0]} (details in the log)\n`);
+  return 1;
+}
+
+export type CommandRegistrar = (program: Command, context: CliContext) => void;
