@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createCliContext, reportCliError } from './context';
+import { registerSandboxCommand } from './commands/sandbox';
 import { registerStatusCommand } from './commands/status';
 
 const context = createCliContext();
@@ -9,7 +10,7 @@ const program = new Command('strata')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerStatusCommand]) register(program, context);
+for (const register of [registerSandboxCommand, registerStatusCommand]) register(program, context);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,8 +27,8 @@ export const shardSchema = z
 export const redisSchema = z.strictObject({
   url: z
     .string()
-    .url('must be a URL such as redis://127.0.0.1:6379/0')
-    .refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://')
+    .refine((url) => URL.canParse(url), { message: 'must be a URL such as redis://127.0.0.1:6379/0', abort: true })
+    .refine((url) => /^rediss?:$/.test(new URL(url).protocol), { message: 'must start with redis:// or rediss://', abort: true })
     .refine((url) => new URL(url).password === '', 'must not contain a password; use passwordEnv'),
   passwordEnv: envVarName.optional(),
 });

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import type { Profile } from '../../shared/profile';
+
+/** Which server family provides the shards: they differ in how a data directory is initialised. */
+export type ServerKind = 'mariadb' | 'mysql';
+
+export interface ServerBinaries {
+  kind: ServerKind;
+  server: string;
+  /** mariadb-install-db for MariaDB; MySQL initialises with `mysqld --initialize-insecure`. */
+  installDb?: string;
+  redis: string;
+}
+
+/** What `sandbox up` records in DIR/sandbox.json so a later `up` restarts the same data on the same ports. */
+export interface SandboxState {
+  version: 1;
+  kind: ServerKind;
+  database: string;
+  shardPorts: number[];
+  redisPort: number;
+}
+
+export interface ShardProcessPlan {
+  index: number;
+  port: number;
+  dataDir: string;
+  pidFile: string;
+  errorLog: string;
+  initCommand: { file: string; args: string[] };
+  serverCommand: { file: string; args: string[] };
+}
+
+export interface RedisProcessPlan {
+  port: number;
+  dir: string;
+  pidFile: string;
+  logFile: string;
+  command: { file: string; args: string[] };
+}
+
+export interface SandboxPlan {
+  dir: string;
+  shards: ShardProcessPlan[];
+  redis: RedisProcessPlan;
+  profile: Profile;
+  profilePath: string;
+  statePath: string;
+}
+
+export const SANDBOX_DATABASE = 'analytics';
+
+/** Builds every path and command line of a sandbox; pure, so it is tested without starting anything. */
+export function planSandbox(dir: string, state: SandboxState, binaries: ServerBinaries, runAsRoot: boolean): SandboxPlan {
+  const userArgs = runAsRoot ? ['--user=root'] : [];
+  const shards = state.shardPorts.map((port, index): ShardProcessPlan => {
+    const shardDir = join(dir, `shard${index}`);
+    const dataDir = join(shardDir, 'data');
+    const pidFile = join(shardDir, 'mysqld.pid');
+    const errorLog = join(shardDir, 'error.log');
+    const initCommand =
+      binaries.kind === 'mariadb'
+        ? {
+            file: binaries.installDb ?? 'mariadb-install-db',
+            args: ['--no-defaults', ...userArgs, `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+          }
+        : { file: binaries.server, args: ['--no-defaults', ...userArgs, '--initialize-insecure', `--datadir=${dataDir}`] };
+    const familyArgs =
+      binaries.kind === 'mariadb'
+        ? ['--innodb-log-file-size=256M']
+        : ['--mysqlx=OFF', '--innodb-redo-log-capacity=536870912', '--disable-log-bin'];
+    return {
+      index,
+      port,
+      dataDir,
+      pidFile,
+      errorLog,
+      initCommand,
+      serverCommand: {
+        file: binaries.server,
+        args: [
+          '--no-defaults',
+          ...userArgs,
+          `--datadir=${dataDir}`,
+          `--port=${port}`,
+          '--bind-address=127.0.0.1',
+          `--socket=${join(shardDir, 'mysqld.sock')}`,
+          `--pid-file=${pidFile}`,
+          `--log-error=${errorLog}`,
+          `--tmpdir=${shardDir}`,
+          '--skip-name-resolve',
+          '--skip-log-bin',
+          '--character-set-server=utf8mb4',
+          '--collation-server=utf8mb4_unicode_ci',
+          '--default-time-zone=+00:00',
+          '--innodb-buffer-pool-size=512M',
+          // A sandbox trades crash durability for insert speed; real shards keep their own settings.
+          '--innodb-flush-log-at-trx-commit=2',
+          '--max-connections=300',
+          '--local-infile=0',
+          ...familyArgs,
+        ],
+      },
+    };
+  });
+  const redisDir = join(dir, 'redis');
+  const redisPid = join(redisDir, 'redis.pid');
+  const redisLog = join(redisDir, 'redis.log');
+  const profile: Profile = {
+    name: `sandbox ${dir}`,
+    shards: shards.map((shard) => ({
+      name: `shard${shard.index}`,
+      host: '127.0.0.1',
+      port: shard.port,
+      user: 'root',
+      database: state.database,
+    })),
+    redis: { url: `redis://127.0.0.1:${state.redisPort}/0` },
+  };
+  return {
+    dir,
+    shards,
+    redis: {
+      port: state.redisPort,
+      dir: redisDir,
+      pidFile: redisPid,
+      logFile: redisLog,
+      command: {
+        file: binaries.redis,
+        args: ['--port', String(state.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir, '--pidfile', redisPid, '--logfile', redisLog],
+      },
+    },
+    profile,
+    profilePath: join(dir, 'profile.json'),
+    statePath: join(dir, 'sandbox.json'),
+  };
+}
