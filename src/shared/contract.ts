@@ -50,11 +50,61 @@ export const clusterStatusSchema = z.object({
   redis: redisStatusSchema,
 });
 
+/** Every way a shard can differ from the schema Strata expects; `strata schema check` reports them. */
+export const SCHEMA_DRIFT_KINDS = [
+  'migration-missing',
+  'migration-unknown',
+  'checksum-mismatch',
+  'table-missing',
+  'table-options',
+  'column-missing',
+  'column-extra',
+  'column-type',
+  'column-nullability',
+  'index-missing',
+  'index-different',
+  'not-partitioned',
+  'partitioning-different',
+] as const;
+
+export const schemaDriftSchema = z.object({
+  kind: z.enum(SCHEMA_DRIFT_KINDS),
+  /** Absent for differences in the migration records. */
+  table: z.string().optional(),
+  /** The column, index or migration version concerned. */
+  subject: z.string().optional(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+  /** One line for people, naming the table and the difference. */
+  message: z.string(),
+});
+
+export const shardSchemaCheckSchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  reachable: z.boolean(),
+  problem: problemSchema.optional(),
+  serverVersion: z.string().optional(),
+  /** Highest applied migration; absent when none is recorded. */
+  schemaVersion: z.number().int().nonnegative().optional(),
+  drift: z.array(schemaDriftSchema),
+});
+
+export const schemaCheckReportSchema = z.object({
+  checkedAt: z.string(),
+  /** The latest migration this build of Strata knows. */
+  expectedVersion: z.number().int().nonnegative(),
+  /** True when every shard is reachable and has no drift. */
+  clean: z.boolean(),
+  shards: z.array(shardSchemaCheckSchema),
+});
+
 export const emptyRequest = z.object({}).strict();
 
 /** Channel name → request and response schemas. Adding a channel here is the only way to add one. */
 export const channels = {
   'cluster:status': { request: emptyRequest, response: clusterStatusSchema },
+  'schema:check': { request: emptyRequest, response: schemaCheckReportSchema },
 } as const;
 
 export type Channels = typeof channels;
@@ -66,6 +116,10 @@ export type TableEstimate = z.infer<typeof tableEstimateSchema>;
 export type ShardStatus = z.infer<typeof shardStatusSchema>;
 export type RedisStatus = z.infer<typeof redisStatusSchema>;
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
+export type SchemaDrift = z.infer<typeof schemaDriftSchema>;
+export type SchemaDriftKind = SchemaDrift['kind'];
+export type ShardSchemaCheck = z.infer<typeof shardSchemaCheckSchema>;
+export type SchemaCheckReport = z.infer<typeof schemaCheckReportSchema>;
 
 export function isChannelName(name: string): name is ChannelName {
   return Object.hasOwn(channels, name);

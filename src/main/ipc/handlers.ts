@@ -10,6 +10,7 @@ export type Handlers = { [C in ChannelName]: (request: ChannelRequest<C>) => Pro
 export function createHandlers(services: StrataServices): Handlers {
   return {
     'cluster:status': () => services.status.get(),
+    'schema:check': () => services.schema.check(),
   };
 }
 

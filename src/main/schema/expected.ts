@@ -1,0 +1,122 @@
+import { PARTITION_SCHEMES } from './partitions';
+
+/** A column as the drift check compares it; `type` is written the way normaliseColumnType prints it. */
+export interface ExpectedColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+/** An index by name; `PRIMARY` is the primary key. */
+export interface ExpectedIndex {
+  name: string;
+  columns: string[];
+  unique: boolean;
+}
+
+export interface ExpectedPartitioning {
+  method: 'RANGE';
+  expression: string;
+}
+
+/** One table of the schema as it must look after the latest migration. */
+export interface ExpectedTable {
+  name: string;
+  columns: ExpectedColumn[];
+  indexes: ExpectedIndex[];
+  /** Absent for tables that must not be partitioned. */
+  partitioning?: ExpectedPartitioning;
+}
+
+const column = (name: string, type: string, nullable = false): ExpectedColumn => ({ name, type, nullable });
+const primaryKey = (...columns: string[]): ExpectedIndex => ({ name: 'PRIMARY', columns, unique: true });
+const key = (name: string, ...columns: string[]): ExpectedIndex => ({ name, columns, unique: false });
+const rangeBy = (table: keyof typeof PARTITION_SCHEMES): ExpectedPartitioning => ({ method: 'RANGE', expression: PARTITION_SCHEMES[table].expression });
+
+const rollupColumns = (timeColumn: string, timeType: string): ExpectedColumn[] => [
+  column('site_id', 'int unsigned'),
+  column(timeColumn, timeType),
+  column('page_views', 'bigint unsigned'),
+  column('visitors', 'int unsigned'),
+];
+
+/**
+ * The schema every shard must have once all migrations ran. The drift check compares information_schema
+ * against this, so it needs no SQL parsing; the integration test proves the migrations produce exactly this.
+ */
+export const EXPECTED_TABLES: readonly ExpectedTable[] = [
+  {
+    name: 'analytics_realtime',
+    columns: [
+      column('id', 'bigint unsigned'),
+      column('site_id', 'int unsigned'),
+      column('created_at', 'timestamp'),
+      column('visitor_id', 'bigint unsigned'),
+      column('path', 'varchar(512)'),
+      column('referrer', 'varchar(512)', true),
+    ],
+    indexes: [primaryKey('id', 'created_at'), key('idx_site_created', 'site_id', 'created_at')],
+    partitioning: rangeBy('analytics_realtime'),
+  },
+  {
+    name: 'analytics_hourly',
+    columns: rollupColumns('hour_start', 'datetime'),
+    indexes: [primaryKey('site_id', 'hour_start')],
+    partitioning: rangeBy('analytics_hourly'),
+  },
+  {
+    name: 'analytics_daily',
+    columns: rollupColumns('date', 'date'),
+    indexes: [primaryKey('site_id', 'date')],
+    partitioning: rangeBy('analytics_daily'),
+  },
+  {
+    name: 'analytics_monthly',
+    columns: rollupColumns('month_start', 'date'),
+    indexes: [primaryKey('site_id', 'month_start')],
+    partitioning: rangeBy('analytics_monthly'),
+  },
+  {
+    name: 'strata_watermarks',
+    columns: [
+      column('level', 'varchar(16)'),
+      column('watermark', 'datetime', true),
+      column('fencing_token', 'bigint unsigned'),
+      column('updated_at', 'datetime(3)', true),
+      column('updated_by', 'varchar(255)', true),
+    ],
+    indexes: [primaryKey('level')],
+  },
+  {
+    name: 'strata_job_runs',
+    columns: [
+      column('id', 'bigint unsigned'),
+      column('job', 'varchar(32)'),
+      column('level', 'varchar(16)', true),
+      column('window_start', 'datetime', true),
+      column('window_end', 'datetime', true),
+      column('trigger_kind', 'varchar(16)'),
+      column('host', 'varchar(255)'),
+      column('started_at', 'datetime(3)'),
+      column('finished_at', 'datetime(3)', true),
+      column('outcome', 'varchar(16)'),
+      column('rows_read', 'bigint unsigned'),
+      column('rows_written', 'bigint unsigned'),
+      column('error', 'text', true),
+    ],
+    indexes: [primaryKey('id'), key('idx_job_started', 'job', 'started_at')],
+  },
+  {
+    name: 'strata_audit_log',
+    columns: [
+      column('id', 'bigint unsigned'),
+      column('at', 'datetime(3)'),
+      column('actor', 'varchar(255)'),
+      column('host', 'varchar(255)'),
+      column('action', 'varchar(64)'),
+      column('target', 'varchar(255)', true),
+      column('detail', 'text', true),
+    ],
+    indexes: [primaryKey('id'), key('idx_at', 'at')],
+  },
+];

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { partitionByClause, partitionsAround } from './partitions';
+
+/** One forward-only schema change. Applied migrations are never edited: a change is a new version. */
+export interface Migration {
+  version: number;
+  name: string;
+  /** sha256 of the statements rendered at a fixed instant, so it changes only when the SQL template does. */
+  checksum: string;
+  /** The statements to run, in order; `now` places the first time partitions. Each must be safe to re-run. */
+  statements(now: Date): string[];
+}
+
+/** Where each shard records which migrations it has; `strata status` reads MAX(version) from it. */
+export const MIGRATIONS_TABLE = 'strata_schema_migrations';
+
+export const CREATE_MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+  version INT NOT NULL PRIMARY KEY,
+  name VARCHAR(128) NOT NULL,
+  checksum CHAR(64) NOT NULL,
+  applied_at DATETIME(3) NOT NULL,
+  applied_by VARCHAR(255) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
+
+// Migration 1 is frozen: its text is what its checksum certifies on every deployed shard.
+function initialTables(now: Date): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS analytics_realtime (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  site_id INT UNSIGNED NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  visitor_id BIGINT UNSIGNED NOT NULL,
+  path VARCHAR(512) NOT NULL,
+  referrer VARCHAR(512) NULL,
+  PRIMARY KEY (id, created_at),
+  KEY idx_site_created (site_id, created_at)
+) ${TABLE_OPTIONS}
+${partitionByClause('analytics_realtime', partitionsAround('analytics_realtime', now, 48, 168))}`,
+    `CREATE TABLE IF NOT EXISTS analytics_hourly (
+  site_id INT UNSIGNED NOT NULL,
+  hour_start DATETIME NOT NULL,
+  page_views BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  visitors INT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, hour_start)
+) ${TABLE_OPTIONS}
+${partitionByClause('analytics_hourly', partitionsAround('analytics_hourly', now, 7, 7))}`,
+    `CREATE TABLE IF NOT EXISTS analytics_daily (
+  site_id INT UNSIGNED NOT NULL,
+  date DATE NOT NULL,
+  page_views BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  visitors INT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, date)
+) ${TABLE_OPTIONS}
+${partitionByClause('analytics_daily', partitionsAround('analytics_daily', now, 12, 3))}`,
+    `CREATE TABLE IF NOT EXISTS analytics_monthly (
+  site_id INT UNSIGNED NOT NULL,
+  month_start DATE NOT NULL,
+  page_views BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  visitors INT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, month_start)
+) ${TABLE_OPTIONS}
+${partitionByClause('analytics_monthly', partitionsAround('analytics_monthly', now, 5, 1))}`,
+    `CREATE TABLE IF NOT EXISTS strata_watermarks (
+  level VARCHAR(16) NOT NULL PRIMARY KEY,
+  watermark DATETIME NULL,
+  fencing_token BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  updated_at DATETIME(3) NULL,
+  updated_by VARCHAR(255) NULL
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_job_runs (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  job VARCHAR(32) NOT NULL,
+  level VARCHAR(16) NULL,
+  window_start DATETIME NULL,
+  window_end DATETIME NULL,
+  trigger_kind VARCHAR(16) NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  started_at DATETIME(3) NOT NULL,
+  finished_at DATETIME(3) NULL,
+  outcome VARCHAR(16) NOT NULL,
+  rows_read BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_written BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  error TEXT NULL,
+  KEY idx_job_started (job, started_at)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_audit_log (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  at DATETIME(3) NOT NULL,
+  actor VARCHAR(255) NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  action VARCHAR(64) NOT NULL,
+  target VARCHAR(255) NULL,
+  detail TEXT NULL,
+  KEY idx_at (at)
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
+/** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
+const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
+
+export function templateChecksum(statements: (now: Date) => string[]): string {
+  return createHash('sha256').update(statements(CHECKSUM_REFERENCE_TIME).join(';\n')).digest('hex');
+}
+
+function defineMigration(version: number, name: string, statements: (now: Date) => string[]): Migration {
+  return { version, name, checksum: templateChecksum(statements), statements };
+}
+
+/** Every migration this build knows, in version order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [defineMigration(1, 'initial tables', initialTables)];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);
