@@ -1,0 +1,37 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+import { CONTENT_SECURITY_POLICY, DEV_SERVER_CONTENT_SECURITY_POLICY } from './src/main/electron/csp';
+
+/** The dev server needs inline scripts and a websocket for hot reload; production builds keep the strict policy. */
+function devServerCsp(): Plugin {
+  return {
+    name: 'strata:dev-server-csp',
+    apply: 'serve',
+    transformIndexHtml: (html) => html.replace(CONTENT_SECURITY_POLICY, DEV_SERVER_CONTENT_SECURITY_POLICY),
+  };
+}
+
+export default defineConfig({
+  main: {
+    build: {
+      lib: { entry: 'src/main/index.ts' },
+    },
+  },
+  preload: {
+    build: {
+      lib: { entry: 'src/preload/index.ts' },
+      rolldownOptions: {
+        // Sandboxed preloads are loaded with require(), so they must be CommonJS whatever package.json says.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: 'src/renderer',
+    plugins: [react(), devServerCsp()],
+    build: {
+      rolldownOptions: { input: 'src/renderer/index.html' },
+    },
+  },
+});

@@ -1,0 +1,49 @@
+import { InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, StrataError } from '../../shared/errors';
+import { startWebHost } from '../../main/webhost/server';
+import { profileOption, type CommandRegistrar } from '../context';
+
+const RENDERER_DIR = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535.');
+  return port;
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM, naming the signal. */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export const registerConsoleCommand: CommandRegistrar = (program, context) => {
+  program
+    .command('console')
+    .description('serve the operations console to a browser on 127.0.0.1 (tests and demos); runs until Ctrl-C')
+    .addOption(profileOption())
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (default: any free port)').argParser(parsePort))
+    .action(async (options: { profile?: string; port?: number }) => {
+      if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+        throw new StrataError(ErrorCode.InvalidInput, `the console is not built (${RENDERER_DIR} is missing); run npm run build first`);
+      }
+      await context.withServices(options.profile, async (services) => {
+        const host = await startWebHost({ services, logger: context.logger, port: options.port, rendererDir: RENDERER_DIR });
+        const stopped = nextStopSignal();
+        process.stdout.write(`Strata console for this cluster: ${host.url}\n(the link carries this run's access token; only this machine can connect)\nPress Ctrl-C to stop.\n`);
+        const signal = await stopped;
+        process.stdout.write(`${signal}: stopping the console\n`);
+        await host.close();
+      });
+    });
+};

@@ -1,0 +1,46 @@
+import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { channels } from '../../shared/contract';
+import { ErrorCode } from '../../shared/errors';
+import type { Result } from '../../shared/result';
+import { dispatch, type Handlers } from '../ipc/handlers';
+import type { ScopedLogger } from '../log';
+import { isTrustedSender, type AppLocation } from './policy';
+
+export interface IpcRegistrationOptions {
+  ipcMain: IpcMain;
+  handlers: Handlers;
+  app: AppLocation;
+  /** True when the webContents belongs to a window this app created. */
+  isKnownWindow(contents: WebContents): boolean;
+  log: ScopedLogger;
+}
+
+/** Handles for every channel in the contract; dispose() removes them again. */
+export interface IpcRegistration {
+  dispose(): void;
+}
+
+/**
+ * The only place that calls ipcMain.handle: one handler per contract channel, each checking the sender
+ * before the payload reaches `dispatch`, which validates it against the channel's schema.
+ */
+export function registerIpcHandlers(options: IpcRegistrationOptions): IpcRegistration {
+  const { ipcMain, handlers, app, isKnownWindow, log } = options;
+  const names = Object.keys(channels);
+  for (const channel of names) {
+    ipcMain.handle(channel, async (event: IpcMainInvokeEvent, payload: unknown): Promise<Result<unknown>> => {
+      const frame = event.senderFrame;
+      const sender = { frameUrl: frame?.url, isMainFrame: frame?.parent === null, fromKnownWindow: isKnownWindow(event.sender) };
+      if (!isTrustedSender(sender, app)) {
+        log.warn(`refused ${channel} from an untrusted sender`, sender.frameUrl ?? '(frame gone)');
+        return { ok: false, code: ErrorCode.ForbiddenSender, message: `${channel} may only be called by the Strata console window` };
+      }
+      return dispatch(handlers, channel, payload, log);
+    });
+  }
+  return {
+    dispose() {
+      for (const channel of names) ipcMain.removeHandler(channel);
+    },
+  };
+}

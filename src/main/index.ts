@@ -1,0 +1,103 @@
+import { app, BrowserWindow, ipcMain, safeStorage } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { channels } from '../shared/contract';
+import { createHandlers, type Handlers } from './ipc/handlers';
+import { createLogger } from './log';
+import { loadProfile } from './profile-loader';
+import { createServices, type StrataServices } from './services';
+import { registerIpcHandlers, type IpcRegistration } from './electron/ipc';
+import type { AppLocation } from './electron/policy';
+import { SafeStorageSecretResolver } from './electron/safe-storage-secrets';
+import { createMainWindow, hardenSession, loadConsole } from './electron/window';
+
+/** `--profile FILE` or `--profile=FILE` on the app's command line, else STRATA_PROFILE. */
+function profilePathFromArguments(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (const [index, argument] of argv.entries()) {
+    if (argument === '--profile') return argv[index + 1];
+    if (argument.startsWith('--profile=')) return argument.slice('--profile='.length);
+  }
+  return env.STRATA_PROFILE || undefined;
+}
+
+/** Without a usable profile the window still opens, and every call answers with the reason. */
+function handlersThatFail(error: unknown): Handlers {
+  const refuse = () => Promise.reject(error);
+  return Object.fromEntries(Object.keys(channels).map((channel) => [channel, refuse])) as unknown as Handlers;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const location: AppLocation = process.env.ELECTRON_RENDERER_URL
+  ? { kind: 'dev-server', url: process.env.ELECTRON_RENDERER_URL }
+  : { kind: 'file', indexUrl: pathToFileURL(join(here, '../renderer/index.html')).href };
+
+const logger = createLogger({ logId: 'desktop', file: join(app.getPath('logs'), 'strata-desktop.log'), consoleLevel: 'warn' });
+const log = logger.scope('app');
+const windows = new Set<BrowserWindow>();
+let services: StrataServices | undefined;
+let registration: IpcRegistration | undefined;
+
+async function start(): Promise<void> {
+  hardenSession(location);
+  const secrets = new SafeStorageSecretResolver(safeStorage, join(app.getPath('userData'), 'strata-passwords.json'));
+  let handlers: Handlers;
+  try {
+    const profile = await loadProfile(profilePathFromArguments(process.argv, process.env));
+    services = createServices({ profile, secrets, logger });
+    handlers = createHandlers(services);
+  } catch (error) {
+    log.error('cannot load the cluster profile', error);
+    handlers = handlersThatFail(error);
+  }
+  registration = registerIpcHandlers({
+    ipcMain,
+    handlers,
+    app: location,
+    isKnownWindow: (contents) => [...windows].some((window) => window.webContents === contents),
+    log: logger.scope('ipc'),
+  });
+  openWindow();
+}
+
+function openWindow(): void {
+  const window = createMainWindow({ app: location, preloadPath: join(here, '../preload/index.cjs'), log });
+  windows.add(window);
+  window.on('closed', () => windows.delete(window));
+  loadConsole(window, location).catch((error: unknown) => log.error('cannot load the console page', error));
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.enableSandbox();
+  // No page may embed a <webview>: it would escape every restriction set on the window.
+  app.on('web-contents-created', (_event, contents) => contents.on('will-attach-webview', (event) => event.preventDefault()));
+  app.on('second-instance', () => {
+    const [window] = windows;
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
+  app.on('activate', () => {
+    if (windows.size === 0 && registration) openWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  let disposed = false;
+  app.on('will-quit', (event) => {
+    if (disposed) return;
+    // Close the pools and Redis before exiting, so shards do not see aborted connections.
+    event.preventDefault();
+    disposed = true;
+    registration?.dispose();
+    (services?.dispose() ?? Promise.resolve())
+      .catch((error: unknown) => log.error('shutdown failed', error))
+      .finally(() => app.quit());
+  });
+
+  app.whenReady().then(start, (error: unknown) => {
+    log.error('the app failed to start', error);
+    app.exit(1);
+  });
+}

@@ -1,0 +1,36 @@
+import { ErrorCode, errorCodeName } from '../../shared/errors';
+
+/**
+ * Error codes in words: the one place the console turns a code into a heading. The message that comes with
+ * the code says what exactly went wrong; stacks stay in the main process's log and never reach the page.
+ */
+const WORDS: Partial<Record<number, string>> = {
+  [ErrorCode.InvalidInput]: 'Invalid request',
+  [ErrorCode.Internal]: 'Internal error',
+  [ErrorCode.ForbiddenSender]: 'Not allowed',
+  [ErrorCode.UnknownChannel]: 'Unknown operation',
+  [ErrorCode.Cancelled]: 'Cancelled',
+  [ErrorCode.ProfileMissing]: 'No cluster profile',
+  [ErrorCode.ProfileInvalid]: 'Cluster profile is invalid',
+  [ErrorCode.SecretUnavailable]: 'Password unavailable',
+  [ErrorCode.ShardUnreachable]: 'Shard unreachable',
+  [ErrorCode.ShardAuthFailed]: 'Shard refused the login',
+  [ErrorCode.ShardQueryFailed]: 'Query failed on the shard',
+  [ErrorCode.RedisUnreachable]: 'Redis unreachable',
+  [ErrorCode.UnknownShard]: 'No such shard',
+  [ErrorCode.BinaryMissing]: 'Server program not installed',
+  [ErrorCode.PortInUse]: 'Port already in use',
+  [ErrorCode.SandboxStartFailed]: 'Sandbox did not start',
+  [ErrorCode.SandboxNotFound]: 'No sandbox here',
+  [ErrorCode.MigrationFailed]: 'Schema migration failed',
+  [ErrorCode.SchemaDrift]: 'Schema differs from the expected one',
+  [ErrorCode.GenerateInvalid]: 'Invalid traffic settings',
+};
+
+/** A heading for an error code; codes added later still read sensibly ("SchemaDrift" → "Schema drift"). */
+export function describeErrorCode(code: number): string {
+  const words = WORDS[code];
+  if (words) return words;
+  const name = errorCodeName(code);
+  return name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (first) => first.toUpperCase()).replace(/ [A-Z]/g, (word) => word.toLowerCase());
+}

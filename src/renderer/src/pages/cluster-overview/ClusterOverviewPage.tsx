@@ -1,0 +1,79 @@
+import { Alert, Center, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { ApiFailure } from '../../api/failure';
+import { describeErrorCode } from '../../errors';
+import { formatAge, formatClock } from '../../format';
+import { HealthBanner } from './HealthBanner';
+import { RedisTable } from './RedisTable';
+import { ShardTable } from './ShardTable';
+import { SummaryCards } from './SummaryCards';
+import { useClusterStatus, useNow } from './use-cluster-status';
+
+function failureText(error: Error): { title: string; message: string } {
+  if (error instanceof ApiFailure) return { title: describeErrorCode(error.code), message: error.message };
+  return { title: 'Internal error', message: 'the console could not read the cluster status' };
+}
+
+function LastChecked({ checkedAt, failing }: { checkedAt: string; failing: boolean }) {
+  const now = useNow();
+  const age = Math.max(0, (now - Date.parse(checkedAt)) / 1000);
+  return (
+    <Group gap={8} data-testid="last-checked" data-checked-at={checkedAt}>
+      <span className={failing ? 'live-dot live-dot--stale' : 'live-dot'} aria-hidden />
+      <Text size="sm" c="dimmed">
+        {failing ? 'Not updating' : 'Live'} · checked{' '}
+        <Text span ff="monospace" c="var(--mantine-color-text)" inherit>
+          {formatClock(checkedAt)}
+        </Text>{' '}
+        ({formatAge(age)})
+      </Text>
+    </Group>
+  );
+}
+
+export function ClusterOverviewPage() {
+  const { data, error, isPending } = useClusterStatus();
+  return (
+    <Stack gap="lg" data-testid="page-cluster-overview">
+      <Group justify="space-between" align="flex-end">
+        <div>
+          <Title order={2} fw={650}>
+            Cluster overview
+          </Title>
+          <Text size="sm" c="dimmed">
+            {data ? `Profile ${data.profileName} · ${data.shards.length} shards and Redis` : 'Reading the cluster…'}
+          </Text>
+        </div>
+        {data && <LastChecked checkedAt={data.checkedAt} failing={error !== null} />}
+      </Group>
+      {error && (
+        <Alert data-testid="status-error" color="orange" variant="light" radius="md" title={`Cannot read the cluster status: ${failureText(error).title}`}>
+          {failureText(error).message}
+          {data ? ' The figures below are from the last successful check.' : ''}
+        </Alert>
+      )}
+      {isPending && (
+        <Center h={200}>
+          <Loader size="sm" />
+        </Center>
+      )}
+      {data && (
+        <>
+          <HealthBanner status={data} />
+          <SummaryCards status={data} />
+          <Stack gap={6}>
+            <Title order={5} c="dimmed" tt="uppercase" fz="xs" lts={0.6}>
+              Shards
+            </Title>
+            <ShardTable shards={data.shards} />
+          </Stack>
+          <Stack gap={6}>
+            <Title order={5} c="dimmed" tt="uppercase" fz="xs" lts={0.6}>
+              Cache
+            </Title>
+            <RedisTable redis={data.redis} />
+          </Stack>
+        </>
+      )}
+    </Stack>
+  );
+}

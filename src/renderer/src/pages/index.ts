@@ -1,0 +1,17 @@
+import type { ComponentType } from 'react';
+import { ClusterOverviewPage } from './cluster-overview/ClusterOverviewPage';
+
+/** One entry per console page; the navigation bar and the router are built from this list. */
+export interface ConsolePage {
+  /** Stable id, used in the address (`#/<id>`) and in test ids. */
+  id: string;
+  label: string;
+  /** Navigation group the page is listed under. */
+  section: string;
+  component: ComponentType;
+}
+
+/** Adding a page is one entry here; the first page is the start page. */
+export const PAGES: readonly [ConsolePage, ...ConsolePage[]] = [
+  { id: 'cluster-overview', label: 'Cluster overview', section: 'Cluster', component: ClusterOverviewPage },
+];
