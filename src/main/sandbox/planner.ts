@@ -62,9 +62,9 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
       binaries.kind === 'mariadb'
         ? {
             file: binaries.installDb ?? 'mariadb-install-db',
-            args: ['--no-defaults', ...userArgs, `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+            args: ['--no-defaults', ...userArgs, `--datadir=${dataDir}`, `--tmpdir=${shardDir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
           }
-        : { file: binaries.server, args: ['--no-defaults', ...userArgs, '--initialize-insecure', `--datadir=${dataDir}`] };
+        : { file: binaries.server, args: ['--no-defaults', ...userArgs, '--initialize-insecure', `--datadir=${dataDir}`, `--tmpdir=${shardDir}`] };
     const familyArgs =
       binaries.kind === 'mariadb'
         ? ['--innodb-log-file-size=256M']

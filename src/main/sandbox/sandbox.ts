@@ -74,6 +74,13 @@ function redisMarker(plan: SandboxPlan): string {
   return `redis-server 127.0.0.1:${plan.redis.port}`;
 }
 
+/** Like Promise.all, but waits for every task before failing, so cleanup never races a task still writing files. */
+async function settleAll(tasks: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
@@ -131,10 +138,10 @@ export class SandboxManager {
       if (createdDir) {
         progress(`initialising ${plan.shards.length} ${binaries.kind} data directories`);
         await mkdir(plan.redis.dir, { recursive: true });
-        await Promise.all(plan.shards.map((shard) => this.initialise(shard)));
+        await settleAll(plan.shards.map((shard) => this.initialise(shard)));
       }
       progress('starting servers');
-      await Promise.all([
+      await settleAll([
         ...plan.shards.map(async (shard) => {
           const pid = await this.startShardProcess(shard);
           if (pid) started.push(pid);
@@ -150,7 +157,7 @@ export class SandboxManager {
     } catch (error) {
       // Nothing is left half-created: stop what this call started and remove a folder it made.
       await Promise.allSettled(started.map((pid) => stopProcess(pid)));
-      if (createdDir) await rm(dir, { recursive: true, force: true });
+      if (createdDir) await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((cleanupError) => this.log.error(`could not remove ${dir}`, cleanupError));
       throw error;
     }
     this.log.info(`sandbox up in ${dir}`, { shards: state.shardPorts, redis: state.redisPort });
