@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { createCliContext, reportCliError } from './context';
+import { registerConsoleCommand } from './commands/console';
+import { registerDemoCommand } from './commands/demo';
+import { registerGenerateCommand } from './commands/generate';
 import { registerSandboxCommand } from './commands/sandbox';
+import { registerSchemaCommand } from './commands/schema';
 import { registerStatusCommand } from './commands/status';
 
 const context = createCliContext();
@@ -10,7 +14,7 @@ const program = new Command('strata')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerSandboxCommand, registerStatusCommand]) register(program, context);
+for (const register of [registerConsoleCommand, registerDemoCommand, registerGenerateCommand, registerSandboxCommand, registerSchemaCommand, registerStatusCommand]) register(program, context);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,8 @@
 import type { Profile } from '../shared/profile';
 import { ClusterConnections, type ConnectionOptions } from './cluster/connections';
 import { ClusterStatusService, type StatusService } from './cluster/status';
+import { GeneratorService, type TrafficGenerator } from './generate/service';
+import { ClusterSchemaService, type SchemaService } from './schema/service';
 import type { Logger } from './log';
 import type { SecretResolver } from './secrets';
 
@@ -15,6 +17,8 @@ export interface ServiceOptions {
 export interface StrataServices {
   connections: ClusterConnections;
   status: StatusService;
+  generator: TrafficGenerator;
+  schema: SchemaService;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -23,10 +27,14 @@ export interface StrataServices {
 export function createServices(options: ServiceOptions): StrataServices {
   const connections = new ClusterConnections(options.profile, options.secrets, options.connection);
   const status = new ClusterStatusService(connections, options.logger.scope('status'));
-  const disposables = [status];
+  const generator = new GeneratorService(connections, options.logger.scope('generate'));
+  const schema = new ClusterSchemaService(connections, options.logger.scope('schema'));
+  const disposables = [status, schema, generator];
   return {
     connections,
     status,
+    generator,
+    schema,
     async dispose() {
       for (const service of disposables.reverse()) await service.dispose();
       await connections.dispose();

@@ -29,6 +29,8 @@ export const ErrorCode = {
   SchemaDrift: 5002,
   // 6xxx: traffic generator
   GenerateInvalid: 6001,
+  GenerateTableMissing: 6002,
+  GenerateNoPartition: 6003,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { startWebHost } from '../../main/webhost/server';
-import { profileOption, type CommandRegistrar } from '../context';
+import type { StrataServices } from '../../main/services';
+import { profileOption, type CliContext, type CommandRegistrar } from '../context';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 
@@ -27,6 +28,19 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** Serves the console for these services until Ctrl-C or SIGTERM; shared by `strata console` and `strata demo`. */
+export async function serveConsole(services: StrataServices, context: CliContext, port?: number): Promise<void> {
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    throw new StrataError(ErrorCode.InvalidInput, `the console is not built (${RENDERER_DIR} is missing); run npm run build first`);
+  }
+  const host = await startWebHost({ services, logger: context.logger, port, rendererDir: RENDERER_DIR });
+  const stopped = nextStopSignal();
+  process.stdout.write(`Strata console for this cluster: ${host.url}\n(the link carries this run's access token; only this machine can connect)\nPress Ctrl-C to stop.\n`);
+  const signal = await stopped;
+  process.stdout.write(`${signal}: stopping the console\n`);
+  await host.close();
+}
+
 export const registerConsoleCommand: CommandRegistrar = (program, context) => {
   program
     .command('console')
@@ -34,16 +48,6 @@ export const registerConsoleCommand: CommandRegistrar = (program, context) => {
     .addOption(profileOption())
     .addOption(new Option('--port <port>', 'port on 127.0.0.1 (default: any free port)').argParser(parsePort))
     .action(async (options: { profile?: string; port?: number }) => {
-      if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
-        throw new StrataError(ErrorCode.InvalidInput, `the console is not built (${RENDERER_DIR} is missing); run npm run build first`);
-      }
-      await context.withServices(options.profile, async (services) => {
-        const host = await startWebHost({ services, logger: context.logger, port: options.port, rendererDir: RENDERER_DIR });
-        const stopped = nextStopSignal();
-        process.stdout.write(`Strata console for this cluster: ${host.url}\n(the link carries this run's access token; only this machine can connect)\nPress Ctrl-C to stop.\n`);
-        const signal = await stopped;
-        process.stdout.write(`${signal}: stopping the console\n`);
-        await host.close();
-      });
+      await context.withServices(options.profile, (services) => serveConsole(services, context, options.port));
     });
 };
