@@ -1,16 +1,6 @@
 import type { ClusterStatus } from '../../shared/contract';
+import { formatBytes } from '../../shared/format';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 export function formatStatus(status: ClusterStatus): string {
   const lines = [`${status.profileName}: ${status.healthy ? 'healthy' : 'NOT HEALTHY'} (checked ${status.checkedAt})`];
