@@ -98,8 +98,11 @@ export class ClusterStatusService implements StatusService {
     const latencyMs = performance.now() - started;
     const tableRows = await this.connections.query<TableRow[]>(
       handle.index,
-      `SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH FROM information_schema.TABLES
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
+      // Per-partition estimates: for a partitioned InnoDB table, TABLES.TABLE_ROWS counts each empty partition as one row.
+      `SELECT TABLE_NAME, SUM(TABLE_ROWS) AS TABLE_ROWS, SUM(DATA_LENGTH) AS DATA_LENGTH, SUM(INDEX_LENGTH) AS INDEX_LENGTH
+         FROM information_schema.PARTITIONS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)
+        GROUP BY TABLE_NAME`,
       [TABLE_NAMES],
     );
     const schemaVersion = await this.readSchemaVersion(handle);
