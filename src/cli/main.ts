@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { createCliContext, reportCliError } from './context';
+import { registerAgentCommand } from './commands/agent';
 import { registerConsoleCommand } from './commands/console';
 import { registerDemoCommand } from './commands/demo';
 import { registerGenerateCommand } from './commands/generate';
+import { registerLeaseCommand } from './commands/lease';
+import { registerRollupCommand } from './commands/rollup';
+import { registerRunsCommand } from './commands/runs';
 import { registerSandboxCommand } from './commands/sandbox';
+import { registerSchedulesCommand } from './commands/schedules';
 import { registerSchemaCommand } from './commands/schema';
 import { registerStatusCommand } from './commands/status';
 
@@ -14,7 +19,7 @@ const program = new Command('strata')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerConsoleCommand, registerDemoCommand, registerGenerateCommand, registerSandboxCommand, registerSchemaCommand, registerStatusCommand]) register(program, context);
+for (const register of [registerAgentCommand, registerLeaseCommand, registerSchedulesCommand, registerRollupCommand, registerRunsCommand, registerConsoleCommand, registerDemoCommand, registerGenerateCommand, registerSandboxCommand, registerSchemaCommand, registerStatusCommand]) register(program, context);
 
 try {
   await program.parseAsync(process.argv);

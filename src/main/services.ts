@@ -2,6 +2,10 @@ import type { Profile } from '../shared/profile';
 import { ClusterConnections, type ConnectionOptions } from './cluster/connections';
 import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
+import { ClusterRollupService, type RollupService } from './rollup/service';
+import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';
+import { rollupJobHandlers } from './scheduler/jobs';
+import { ClusterScheduler, type SchedulerOptions, type SchedulerService } from './scheduler/service';
 import { ClusterSchemaService, type SchemaService } from './schema/service';
 import type { Logger } from './log';
 import type { SecretResolver } from './secrets';
@@ -11,6 +15,8 @@ export interface ServiceOptions {
   secrets: SecretResolver;
   logger: Logger;
   connection?: ConnectionOptions;
+  /** Clock, lease TTL and timings of the scheduler; tests shorten them. */
+  scheduler?: SchedulerOptions & { lease?: RedisLeaseOptions };
 }
 
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
@@ -19,6 +25,12 @@ export interface StrataServices {
   status: StatusService;
   generator: TrafficGenerator;
   schema: SchemaService;
+  /** Hourly, daily and monthly rollups, their watermarks and run history. */
+  rollup: RollupService;
+  /** The cluster-wide scheduler lease (`strata lease`). */
+  lease: ClusterLease;
+  /** Schedules and the scheduler; hosts that should run jobs call scheduler.start(). */
+  scheduler: SchedulerService;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -29,12 +41,18 @@ export function createServices(options: ServiceOptions): StrataServices {
   const status = new ClusterStatusService(connections, options.logger.scope('status'));
   const generator = new GeneratorService(connections, options.logger.scope('generate'));
   const schema = new ClusterSchemaService(connections, options.logger.scope('schema'));
-  const disposables = [status, schema, generator];
+  const rollup = new ClusterRollupService(connections, options.logger.scope('rollup'));
+  const lease = new RedisLease(connections, options.scheduler?.lease);
+  const scheduler = new ClusterScheduler(connections, lease, rollupJobHandlers(rollup), options.logger.scope('scheduler'), options.scheduler);
+  const disposables = [status, schema, generator, rollup, scheduler];
   return {
     connections,
     status,
     generator,
     schema,
+    rollup,
+    lease,
+    scheduler,
     async dispose() {
       for (const service of disposables.reverse()) await service.dispose();
       await connections.dispose();

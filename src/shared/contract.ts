@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { runRecordSchema, runsRequestSchema, watermarkRowSchema } from './rollup';
+import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
 
 /**
  * The whole IPC contract between the console and the main process (and the test web host).
@@ -105,6 +107,11 @@ export const emptyRequest = z.object({}).strict();
 export const channels = {
   'cluster:status': { request: emptyRequest, response: clusterStatusSchema },
   'schema:check': { request: emptyRequest, response: schemaCheckReportSchema },
+  'schedules:list': { request: emptyRequest, response: scheduleListSchema },
+  'schedules:set': { request: scheduleSetRequestSchema, response: scheduleEntrySchema },
+  'lease:status': { request: emptyRequest, response: leaseStatusSchema },
+  'rollup:runs': { request: runsRequestSchema, response: z.array(runRecordSchema) },
+  'rollup:watermarks': { request: emptyRequest, response: z.array(watermarkRowSchema) },
 } as const;
 
 export type Channels = typeof channels;

@@ -31,6 +31,16 @@ export const ErrorCode = {
   GenerateInvalid: 6001,
   GenerateTableMissing: 6002,
   GenerateNoPartition: 6003,
+  // 7xxx: rollups
+  RollupInvalid: 7001,
+  SketchInvalid: 7002,
+  RollupSourceIncomplete: 7003,
+  // 8xxx: scheduler and cluster lease
+  ScheduleInvalidCron: 8001,
+  ScheduleUnknownJob: 8002,
+  LeaseUnavailable: 8003,
+  LeaseLost: 8004,
+  FencedOut: 8005,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterConnections } from '../../src/main/cluster/connections';
 import { silentLogger } from '../../src/main/log';
-import { MIGRATIONS } from '../../src/main/schema/migrations';
+import { LATEST_VERSION, MIGRATIONS } from '../../src/main/schema/migrations';
+
+const ALL_VERSIONS = MIGRATIONS.map((migration) => migration.version);
 import { ClusterSchemaService } from '../../src/main/schema/service';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { ErrorCode } from '../../src/shared/errors';
@@ -39,12 +41,12 @@ describe('strata schema on a fresh 2-shard cluster', () => {
     await cluster?.down();
   });
 
-  it('apply creates the partitioned tables on every shard and records migration 1', async () => {
+  it('apply creates the partitioned tables on every shard and records every migration', async () => {
     const report = await cluster.services.schema.apply();
     expect(report.ok).toBe(true);
     expect(report.shards.map(({ name, outcome, appliedVersions }) => ({ name, outcome, appliedVersions }))).toEqual([
-      { name: 'shard0', outcome: 'applied', appliedVersions: [1] },
-      { name: 'shard1', outcome: 'applied', appliedVersions: [1] },
+      { name: 'shard0', outcome: 'applied', appliedVersions: ALL_VERSIONS },
+      { name: 'shard1', outcome: 'applied', appliedVersions: ALL_VERSIONS },
     ]);
     for (const shard of [0, 1]) {
       const partitions = await query<PartitionRow[]>(
@@ -62,10 +64,10 @@ describe('strata schema on a fresh 2-shard cluster', () => {
         { table_name: 'analytics_realtime', partitions: 218, last_partition: 'pmax' },
       ]);
       const records = await query<Array<{ version: number; checksum: string; applied_by: string }>>(shard, 'SELECT version, checksum, applied_by FROM strata_schema_migrations');
-      expect(records).toEqual([{ version: 1, checksum: MIGRATIONS[0]?.checksum, applied_by: expect.any(String) }]);
+      expect(records).toEqual(MIGRATIONS.map(({ version, checksum }) => ({ version, checksum, applied_by: expect.any(String) })));
     }
     const status = await cluster.services.status.get();
-    expect(status.shards.map((shard) => shard.schemaVersion)).toEqual([1, 1]);
+    expect(status.shards.map((shard) => shard.schemaVersion)).toEqual([LATEST_VERSION, LATEST_VERSION]);
   });
 
   it('stores a row of this hour in the partition named after this hour, bounded in UTC epoch seconds', async () => {
@@ -88,12 +90,12 @@ describe('strata schema on a fresh 2-shard cluster', () => {
     const report = await cluster.services.schema.apply();
     expect(report.ok).toBe(true);
     expect(report.shards.map(({ outcome, appliedVersions, schemaVersion }) => ({ outcome, appliedVersions, schemaVersion }))).toEqual([
-      { outcome: 'up-to-date', appliedVersions: [], schemaVersion: 1 },
-      { outcome: 'up-to-date', appliedVersions: [], schemaVersion: 1 },
+      { outcome: 'up-to-date', appliedVersions: [], schemaVersion: LATEST_VERSION },
+      { outcome: 'up-to-date', appliedVersions: [], schemaVersion: LATEST_VERSION },
     ]);
     for (const shard of [0, 1]) {
       const [records] = await query<Array<{ count: number }>>(shard, 'SELECT COUNT(*) AS count FROM strata_schema_migrations');
-      expect(Number(records?.count)).toBe(1);
+      expect(Number(records?.count)).toBe(MIGRATIONS.length);
     }
   });
 
@@ -101,8 +103,8 @@ describe('strata schema on a fresh 2-shard cluster', () => {
     const report = await cluster.services.schema.check();
     expect(report.clean).toBe(true);
     expect(report.shards.map(({ reachable, schemaVersion, drift }) => ({ reachable, schemaVersion, drift }))).toEqual([
-      { reachable: true, schemaVersion: 1, drift: [] },
-      { reachable: true, schemaVersion: 1, drift: [] },
+      { reachable: true, schemaVersion: LATEST_VERSION, drift: [] },
+      { reachable: true, schemaVersion: LATEST_VERSION, drift: [] },
     ]);
   });
 
@@ -121,8 +123,8 @@ describe('strata schema on a fresh 2-shard cluster', () => {
     expect(run.code).toBe(1);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^shard0\s+clean\s+v1$/);
-    expect(lines[1]).toMatch(/^shard1\s+DRIFT\s+v1\s+2 differences: analytics_realtime: index idx_site_created \(site_id, created_at\) is missing; analytics_daily: extra column note \(varchar\(40\)\)$/);
+    expect(lines[0]).toMatch(new RegExp(`^shard0\\s+clean\\s+v${LATEST_VERSION}$`));
+    expect(lines[1]).toMatch(new RegExp(`^shard1\\s+DRIFT\\s+v${LATEST_VERSION}\\s+2 differences: analytics_realtime: index idx_site_created \\(site_id, created_at\\) is missing; analytics_daily: extra column note \\(varchar\\(40\\)\\)$`));
   });
 
   it('apply reports a shard with a wrong password without printing it, and still serves the other shard', async () => {
@@ -146,7 +148,7 @@ describe('strata schema on a fresh 2-shard cluster', () => {
   it('apply --shards migrates only the shards named and refuses an index the profile does not have', async () => {
     const run = await runCli(['schema', 'apply', '--profile', cluster.profilePath, '--shards', '0']);
     expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toMatch(/^shard0\s+up to date at v1$/);
+    expect(run.stdout.trim()).toMatch(new RegExp(`^shard0\\s+up to date at v${LATEST_VERSION}$`));
 
     const bad = await runCli(['schema', 'apply', '--profile', cluster.profilePath, '--shards', '0,5']);
     expect(bad.code).not.toBe(0);
@@ -173,7 +175,7 @@ describe('strata schema apply when a shard is down or a migration stopped half-w
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.ok).toBe(false);
-    expect(report.shards[0]).toMatchObject({ name: 'shard0', outcome: 'applied', appliedVersions: [1] });
+    expect(report.shards[0]).toMatchObject({ name: 'shard0', outcome: 'applied', appliedVersions: ALL_VERSIONS });
     expect(report.shards[1]).toMatchObject({ name: 'shard1', outcome: 'failed', problem: { code: ErrorCode.ShardUnreachable } });
     expect(report.shards[1].problem.message).toMatch(/connection refused/);
 
@@ -192,7 +194,7 @@ describe('strata schema apply when a shard is down or a migration stopped half-w
       expect([mine.shards[0]?.outcome, theirs.shards[0]?.outcome]).toEqual(['up-to-date', 'up-to-date']);
       expect([mine.shards[1]?.outcome, theirs.shards[1]?.outcome].sort()).toEqual(['applied', 'up-to-date']);
       const records = await query<Array<{ version: number }>>(1, 'SELECT version FROM strata_schema_migrations');
-      expect(records).toEqual([{ version: 1 }]);
+      expect(records).toEqual(ALL_VERSIONS.map((version) => ({ version })));
     } finally {
       await other.dispose();
     }
@@ -203,11 +205,11 @@ describe('strata schema apply when a shard is down or a migration stopped half-w
     await query(1, 'DELETE FROM strata_schema_migrations');
     await query(1, 'DROP TABLE strata_watermarks, strata_job_runs, strata_audit_log');
     const before = await cluster.services.schema.check();
-    expect(before.shards[1]?.drift.map((drift) => drift.kind)).toEqual(['migration-missing', 'table-missing', 'table-missing', 'table-missing']);
+    expect(before.shards[1]?.drift.map((drift) => drift.kind)).toEqual([...ALL_VERSIONS.map(() => 'migration-missing'), 'table-missing', 'table-missing', 'table-missing']);
 
     const report = await cluster.services.schema.apply();
     expect(report.ok).toBe(true);
-    expect(report.shards[1]).toMatchObject({ outcome: 'applied', appliedVersions: [1] });
+    expect(report.shards[1]).toMatchObject({ outcome: 'applied', appliedVersions: ALL_VERSIONS });
     const after = await cluster.services.schema.check();
     expect(after.clean).toBe(true);
   });

@@ -11,6 +11,11 @@ export function createHandlers(services: StrataServices): Handlers {
   return {
     'cluster:status': () => services.status.get(),
     'schema:check': () => services.schema.check(),
+    'schedules:list': () => services.scheduler.list(),
+    'schedules:set': (request) => services.scheduler.set(request),
+    'lease:status': () => services.lease.status(),
+    'rollup:runs': (request) => services.rollup.runs(request),
+    'rollup:watermarks': () => services.rollup.watermarks(),
   };
 }
 

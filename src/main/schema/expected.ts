@@ -38,6 +38,7 @@ const rollupColumns = (timeColumn: string, timeType: string): ExpectedColumn[] =
   column(timeColumn, timeType),
   column('page_views', 'bigint unsigned'),
   column('visitors', 'int unsigned'),
+  column('visitors_sketch', 'mediumblob', true),
 ];
 
 /**
@@ -84,6 +85,7 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       column('fencing_token', 'bigint unsigned'),
       column('updated_at', 'datetime(3)', true),
       column('updated_by', 'varchar(255)', true),
+      column('covered_from', 'datetime', true),
     ],
     indexes: [primaryKey('level')],
   },
@@ -103,8 +105,12 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       column('rows_read', 'bigint unsigned'),
       column('rows_written', 'bigint unsigned'),
       column('error', 'text', true),
+      column('run_id', 'char(36)', true),
+      column('shard_index', 'int unsigned', true),
+      column('duration_ms', 'bigint unsigned', true),
+      column('fencing_token', 'bigint unsigned', true),
     ],
-    indexes: [primaryKey('id'), key('idx_job_started', 'job', 'started_at')],
+    indexes: [primaryKey('id'), key('idx_job_started', 'job', 'started_at'), key('idx_level_window', 'level', 'window_start')],
   },
   {
     name: 'strata_audit_log',
@@ -118,5 +124,16 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       column('detail', 'text', true),
     ],
     indexes: [primaryKey('id'), key('idx_at', 'at')],
+  },
+  {
+    name: 'strata_schedules',
+    columns: [
+      column('job', 'varchar(32)'),
+      column('cron', 'varchar(100)'),
+      column('enabled', 'tinyint'),
+      column('updated_at', 'datetime(3)', true),
+      column('updated_by', 'varchar(255)', true),
+    ],
+    indexes: [primaryKey('job')],
   },
 ];

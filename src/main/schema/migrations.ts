@@ -98,6 +98,65 @@ ${partitionByClause('analytics_monthly', partitionsAround('analytics_monthly', n
   ];
 }
 
+/**
+ * Runs `ddl` only when `missingCheck` (a SELECT COUNT(*) over information_schema) finds nothing, through a prepared
+ * statement: MySQL 8 has no ADD COLUMN IF NOT EXISTS, and every migration statement must be safe to re-run.
+ */
+function whenMissing(missingCheck: string, ddl: string): string[] {
+  return [
+    `SET @strata_ddl = IF((${missingCheck}) = 0, '${ddl.replace(/'/g, "''")}', 'DO 0')`,
+    'PREPARE strata_ddl FROM @strata_ddl',
+    'EXECUTE strata_ddl',
+    'DEALLOCATE PREPARE strata_ddl',
+  ];
+}
+
+function addColumnIfMissing(table: string, column: string, definition: string): string[] {
+  return whenMissing(
+    `SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}' AND COLUMN_NAME = '${column}'`,
+    `ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`,
+  );
+}
+
+function addKeyIfMissing(table: string, key: string, columns: string): string[] {
+  return whenMissing(
+    `SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}' AND INDEX_NAME = '${key}'`,
+    `ALTER TABLE ${table} ADD KEY ${key} (${columns})`,
+  );
+}
+
+/**
+ * Migration 2, for rollups: a HyperLogLog visitor sketch on every rollup row, where each watermark's coverage
+ * began, and what a run needs to be grouped, timed and found by window.
+ */
+function rollupEngine(): string[] {
+  return [
+    ...addColumnIfMissing('analytics_hourly', 'visitors_sketch', 'MEDIUMBLOB NULL'),
+    ...addColumnIfMissing('analytics_daily', 'visitors_sketch', 'MEDIUMBLOB NULL'),
+    ...addColumnIfMissing('analytics_monthly', 'visitors_sketch', 'MEDIUMBLOB NULL'),
+    ...addColumnIfMissing('strata_watermarks', 'covered_from', 'DATETIME NULL'),
+    ...addColumnIfMissing('strata_job_runs', 'run_id', 'CHAR(36) NULL'),
+    ...addColumnIfMissing('strata_job_runs', 'shard_index', 'INT UNSIGNED NULL'),
+    ...addColumnIfMissing('strata_job_runs', 'duration_ms', 'BIGINT UNSIGNED NULL'),
+    ...addColumnIfMissing('strata_job_runs', 'fencing_token', 'BIGINT UNSIGNED NULL'),
+    ...addKeyIfMissing('strata_job_runs', 'idx_level_window', 'level, window_start'),
+  ];
+}
+
+// Migration 3: the scheduler's editable schedules. Only the control shard (shard 0) reads it; every shard gets
+// the table so all shards keep one schema. A job without a row follows its built-in default.
+function scheduleTables(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS strata_schedules (
+  job VARCHAR(32) NOT NULL PRIMARY KEY,
+  cron VARCHAR(100) NOT NULL,
+  enabled TINYINT(1) NOT NULL DEFAULT 1,
+  updated_at DATETIME(3) NULL,
+  updated_by VARCHAR(255) NULL
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
 /** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
 const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
 
@@ -110,6 +169,10 @@ function defineMigration(version: number, name: string, statements: (now: Date) 
 }
 
 /** Every migration this build knows, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [defineMigration(1, 'initial tables', initialTables)];
+export const MIGRATIONS: readonly Migration[] = [
+  defineMigration(1, 'initial tables', initialTables),
+  defineMigration(2, 'rollup engine', rollupEngine),
+  defineMigration(3, 'scheduler schedules', scheduleTables),
+];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

@@ -1,0 +1,228 @@
+import { ErrorCode, StrataError } from '../../shared/errors';
+import { DEFAULT_RETENTION, DEFAULT_TRAILING_HOURS, type RetentionPolicy, type RollupLevel } from '../../shared/rollup';
+import { periodStart, shiftPeriod, type PartitionedTable, type PartitionGranularity } from '../schema/partitions';
+import { DENSE_SKETCH_BYTES, HEADER_BYTES, SKETCH_SQL, SPARSE_ENTRY_BYTES } from '../sketch/hll';
+
+/**
+ * The rollup planner: which windows a level needs, and the SQL that computes one. Pure: no connections,
+ * no clock of its own, so every rule is unit-tested directly.
+ */
+
+export interface LevelSpec {
+  level: RollupLevel;
+  granularity: Extract<PartitionGranularity, 'hour' | 'day' | 'month'>;
+  target: PartitionedTable;
+  targetColumn: string;
+  source: PartitionedTable;
+  sourceColumn: string;
+  /** The level whose watermark says the source is complete; none for hourly (raw is complete once the hour ends). */
+  sourceLevel?: RollupLevel;
+}
+
+export const LEVELS: Record<RollupLevel, LevelSpec> = {
+  hourly: { level: 'hourly', granularity: 'hour', target: 'analytics_hourly', targetColumn: 'hour_start', source: 'analytics_realtime', sourceColumn: 'created_at' },
+  daily: { level: 'daily', granularity: 'day', target: 'analytics_daily', targetColumn: 'date', source: 'analytics_hourly', sourceColumn: 'hour_start', sourceLevel: 'hourly' },
+  monthly: { level: 'monthly', granularity: 'month', target: 'analytics_monthly', targetColumn: 'month_start', source: 'analytics_daily', sourceColumn: 'date', sourceLevel: 'daily' },
+};
+
+export interface RollupWindow {
+  start: Date;
+  end: Date;
+  reason: 'due' | 'trailing' | 'range';
+}
+
+export interface RollupTuning {
+  retention: RetentionPolicy;
+  trailingHours: number;
+  /** Session tmp_table_size and max_heap_table_size: the hourly GROUP BY stays in memory up to this. */
+  sessionTempTableBytes: number;
+  /** Rows per INSERT when daily and monthly rows are written from Node. */
+  insertBatchRows: number;
+  /** A range may not ask for more windows than this in one run. */
+  maxWindows: number;
+}
+
+export const DEFAULT_ROLLUP_TUNING: RollupTuning = {
+  retention: { ...DEFAULT_RETENTION },
+  trailingHours: DEFAULT_TRAILING_HOURS,
+  sessionTempTableBytes: 512 * 1024 * 1024,
+  insertBatchRows: 500,
+  maxWindows: 100_000,
+};
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The first period start at or after `at`. */
+export function ceilPeriod(at: Date, granularity: PartitionGranularity): Date {
+  const start = periodStart(at, granularity);
+  return start.getTime() === at.getTime() ? start : shiftPeriod(start, granularity, 1);
+}
+
+function windowsBetween(spec: LevelSpec, from: Date, until: Date, reason: RollupWindow['reason']): RollupWindow[] {
+  const windows: RollupWindow[] = [];
+  for (let start = periodStart(from, spec.granularity); start < until; ) {
+    const end = shiftPeriod(start, spec.granularity, 1);
+    if (end > until && reason !== 'range') break;
+    windows.push({ start, end, reason });
+    start = end;
+  }
+  return windows;
+}
+
+/** The oldest window start whose source data retention still holds at `now`. */
+export function retentionStart(level: RollupLevel, now: Date, retention: RetentionPolicy): Date {
+  const spec = LEVELS[level];
+  const oldestSource = {
+    hourly: new Date(now.getTime() - retention.rawHours * HOUR_MS),
+    daily: new Date(now.getTime() - retention.hourlyDays * DAY_MS),
+    monthly: new Date(now.getTime() - retention.dailyDays * DAY_MS),
+  }[level];
+  return ceilPeriod(oldestSource, spec.granularity);
+}
+
+/** A level's watermark row on one shard, as the planner needs it. */
+export interface LevelState {
+  watermark: Date | null;
+  coveredFrom: Date | null;
+}
+
+/**
+ * The exclusive end up to which a level's windows are complete on a shard: hours once they are over; a day once
+ * the hourly watermark is `trailingHours` past it (so late rows re-rolled into its last hours are in); a month
+ * once the daily watermark passed it. Null when the source level has never run.
+ */
+export function readyUntil(level: RollupLevel, now: Date, source: LevelState | undefined, tuning: Pick<RollupTuning, 'trailingHours'>): Date | null {
+  if (level === 'hourly') return periodStart(now, 'hour');
+  if (!source?.watermark) return null;
+  if (level === 'daily') return periodStart(new Date(source.watermark.getTime() - tuning.trailingHours * HOUR_MS), 'day');
+  return periodStart(source.watermark, 'month');
+}
+
+export interface DuePlan {
+  windows: RollupWindow[];
+  /** Where the due windows start: the watermark, or where a new watermark begins. */
+  continueFrom: Date;
+  /** Set when the watermark is older than retention holds: those windows can no longer be rolled up. */
+  lostBefore?: Date;
+  readyUntil: Date | null;
+}
+
+/**
+ * The windows a scheduled or catch-up run does on one shard, oldest first: for hourly the trailing re-roll of the
+ * last hours before the watermark, then every complete window after the watermark within retention. A level that
+ * never ran starts where its source's coverage starts (or at the retention limit).
+ */
+export function planDue(level: RollupLevel, now: Date, state: LevelState, source: LevelState | undefined, tuning: Pick<RollupTuning, 'retention' | 'trailingHours'>): DuePlan {
+  const spec = LEVELS[level];
+  const oldest = retentionStart(level, now, tuning.retention);
+  const until = readyUntil(level, now, source, tuning);
+  const sourceStart = source?.coveredFrom ? ceilPeriod(source.coveredFrom, spec.granularity) : oldest;
+  const wanted = state.watermark ?? (sourceStart > oldest ? sourceStart : oldest);
+  const continueFrom = wanted > oldest ? wanted : oldest;
+  const lostBefore = state.watermark && state.watermark < oldest ? oldest : undefined;
+  const trailing: RollupWindow[] = [];
+  if (level === 'hourly' && state.watermark && tuning.trailingHours > 0) {
+    const trailingStart = new Date(Math.max(state.watermark.getTime() - tuning.trailingHours * HOUR_MS, oldest.getTime()));
+    trailing.push(...windowsBetween(spec, trailingStart, state.watermark, 'trailing'));
+  }
+  const due = until ? windowsBetween(spec, continueFrom, until, 'due') : [];
+  return { windows: [...trailing, ...due], continueFrom, lostBefore, readyUntil: until };
+}
+
+/** Exactly the whole windows that cover [from, to), oldest first. */
+export function planRange(level: RollupLevel, from: Date, to: Date, tuning: Pick<RollupTuning, 'maxWindows'> = DEFAULT_ROLLUP_TUNING): RollupWindow[] {
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new StrataError(ErrorCode.RollupInvalid, 'from and to must be valid times');
+  if (from >= to) throw new StrataError(ErrorCode.RollupInvalid, `from (${from.toISOString()}) must be before to (${to.toISOString()})`);
+  const spec = LEVELS[level];
+  const approximate = (to.getTime() - from.getTime()) / { hour: HOUR_MS, day: DAY_MS, month: 28 * DAY_MS }[spec.granularity];
+  if (approximate > tuning.maxWindows) {
+    throw new StrataError(ErrorCode.RollupInvalid, `the range holds more than ${tuning.maxWindows} ${level} windows; split it into smaller ranges`);
+  }
+  return windowsBetween(spec, from, to, 'range');
+}
+
+/**
+ * Whether finishing `window` moves the watermark, given where it continues from: only a window that contains
+ * that point and is complete (ends by `readyUntil`) does.
+ */
+export function advancesWatermark(window: RollupWindow, continueFrom: Date | null, until: Date | null): boolean {
+  if (!continueFrom || !until) return false;
+  return window.start <= continueFrom && continueFrom < window.end && window.end <= until;
+}
+
+/** Walks forward from `from` over windows already completed earlier (out of order), to the end of the chain. */
+export function extendThroughCompleted(level: RollupLevel, from: Date, completedStarts: readonly Date[]): Date {
+  const done = new Set(completedStarts.map((start) => start.getTime()));
+  let end = from;
+  while (done.has(end.getTime())) end = shiftPeriod(end, LEVELS[level].granularity, 1);
+  return end;
+}
+
+/** Session settings of a rollup connection: non-locking reads of the source, large in-memory GROUP BYs. */
+export function sessionSetupSql(tempTableBytes: number): string[] {
+  const bytes = Math.floor(tempTableBytes);
+  return [
+    'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+    // A sparse sketch has 4 bytes per visitor; this is the most a MEDIUMBLOB holds, in whole entries.
+    `SET SESSION tmp_table_size = ${bytes}, max_heap_table_size = ${bytes}, group_concat_max_len = ${MAX_SPARSE_SKETCH_BYTES}`,
+  ];
+}
+
+export const MAX_SPARSE_SKETCH_BYTES = HEADER_BYTES + Math.floor((16_777_215 - HEADER_BYTES) / SPARSE_ENTRY_BYTES) * SPARSE_ENTRY_BYTES;
+
+export function deleteWindowSql(level: RollupLevel): string {
+  const { target, targetColumn } = LEVELS[level];
+  return `DELETE FROM ${target} WHERE ${targetColumn} >= ? AND ${targetColumn} < ?`;
+}
+
+/**
+ * The whole hourly rollup of one window as one statement inside the shard: per (site, visitor) first, which
+ * gives exact visitors, then per site with the visitors' sketch entries concatenated. ORDER BY NULL spares the
+ * sort MariaDB adds to a GROUP BY. Params: hour start, then the window [start, end) on created_at, which prunes
+ * to the hour's one partition.
+ */
+export function hourlyInsertSql(): string {
+  return `INSERT INTO analytics_hourly (site_id, hour_start, page_views, visitors, visitors_sketch)
+SELECT site_id, ?, SUM(views), COUNT(*), CONCAT(${SKETCH_SQL.header}, GROUP_CONCAT(${SKETCH_SQL.entry('visitor_crc')} SEPARATOR ''))
+  FROM (SELECT site_id, ${SKETCH_SQL.crc('visitor_id')} AS visitor_crc, COUNT(*) AS views
+          FROM analytics_realtime
+         WHERE created_at >= ? AND created_at < ?
+         GROUP BY site_id, visitor_id
+         ORDER BY NULL) AS per_visitor
+ GROUP BY site_id
+ ORDER BY NULL`;
+}
+
+/** Hourly rows whose SQL-built sparse sketch is larger than the dense form; they are repacked from Node. */
+export function oversizedSketchesSql(): string {
+  return `SELECT site_id, visitors, visitors_sketch FROM analytics_hourly WHERE hour_start = ? AND LENGTH(visitors_sketch) > ${DENSE_SKETCH_BYTES}`;
+}
+
+export function updateSketchSql(): string {
+  return 'UPDATE analytics_hourly SET visitors_sketch = ? WHERE site_id = ? AND hour_start = ?';
+}
+
+/** Raw rows one hourly window read: its page views are exactly that count. */
+export function windowPageViewsSql(level: RollupLevel): string {
+  const { target, targetColumn } = LEVELS[level];
+  return `SELECT COALESCE(SUM(page_views), 0) AS page_views, COUNT(*) AS row_count FROM ${target} WHERE ${targetColumn} >= ? AND ${targetColumn} < ?`;
+}
+
+/** Source rows of a daily or monthly window, in site order so Node merges one site at a time. */
+export function mergeSourceSql(level: RollupLevel): string {
+  const { source, sourceColumn } = LEVELS[level];
+  return `SELECT site_id, page_views, visitors, visitors_sketch FROM ${source} WHERE ${sourceColumn} >= ? AND ${sourceColumn} < ? ORDER BY site_id, ${sourceColumn}`;
+}
+
+/** One multi-row INSERT of merged rows; params: [[site_id, period, page_views, visitors, sketch], …]. */
+export function insertMergedSql(level: RollupLevel): string {
+  const { target, targetColumn } = LEVELS[level];
+  return `INSERT INTO ${target} (site_id, ${targetColumn}, page_views, visitors, visitors_sketch) VALUES ?`;
+}
+
+/** Statistics of the source partitions, to estimate a window's rows without reading it. */
+export function partitionRowsSql(): string {
+  return `SELECT PARTITION_NAME AS partition_name, TABLE_ROWS AS table_rows FROM information_schema.PARTITIONS
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL`;
+}

@@ -1,0 +1,605 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Connection as CallbackConnection } from 'mysql2';
+import type { PoolConnection } from 'mysql2/promise';
+import { ErrorCode, StrataError } from '../../shared/errors';
+import { toFailure } from '../../shared/result';
+import {
+  ROLLUP_LEVELS,
+  rollupLevelSchema,
+  type RollupLevel,
+  type RollupPlan,
+  type RollupReport,
+  type RunRecord,
+  type RunTrigger,
+  type ShardRollupReport,
+  type WatermarkEffect,
+  type WatermarkRow,
+  type WindowResult,
+} from '../../shared/rollup';
+import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import type { ScopedLogger } from '../log';
+import { partitionName, PARTITION_SCHEMES } from '../schema/partitions';
+import { HEADER_BYTES, SketchAccumulator, SPARSE_ENTRY_BYTES } from '../sketch/hll';
+import {
+  advancesWatermark,
+  DEFAULT_ROLLUP_TUNING,
+  deleteWindowSql,
+  extendThroughCompleted,
+  hourlyInsertSql,
+  insertMergedSql,
+  LEVELS,
+  mergeSourceSql,
+  oversizedSketchesSql,
+  partitionRowsSql,
+  planDue,
+  planRange,
+  readyUntil,
+  sessionSetupSql,
+  updateSketchSql,
+  windowPageViewsSql,
+  type LevelState,
+  type RollupTuning,
+  type RollupWindow,
+} from './plan';
+import { advanceWatermark, readWatermarks, type ShardQuery } from './watermark';
+
+export type { RollupLevel, RunTrigger } from '../../shared/rollup';
+
+/** Progress of a run, window by window on each shard. */
+export interface RollupProgress {
+  kind: 'window-started' | 'window-finished';
+  shard: number;
+  shardName: string;
+  level: RollupLevel;
+  windowStart: string;
+  windowEnd: string;
+  /** 1-based position of the window in this shard's list, and the list's length. */
+  position: number;
+  windowCount: number;
+  /** Set on `window-finished`. */
+  result?: WindowResult;
+}
+
+export interface RollupRunOptions {
+  /** Shard indexes; all when absent. An unknown index refuses the whole run before anything runs. */
+  shards?: number[];
+  trigger: RunTrigger;
+  /** The lease's fencing token; none for manual runs without a lease (token 0, see advanceWatermark). */
+  fencingToken?: number;
+  /** Aborting kills the statements in flight; their windows roll back and are recorded as cancelled. */
+  signal?: AbortSignal;
+  onProgress?: (event: RollupProgress) => void;
+  /** The time due windows are computed against (tests and catch-up simulations); defaults to the clock. */
+  now?: Date;
+}
+
+/** Rolls raw page views up into hourly, daily and monthly rows, per shard, shards in parallel. */
+export interface RollupService {
+  /** Every due window of the level (after the watermark, complete, within retention), oldest first, per shard in parallel, plus the trailing re-roll for hourly. */
+  runDue(level: RollupLevel, options: RollupRunOptions): Promise<RollupReport>;
+  /** Exactly the whole windows covering [from, to), on whatever source is present; watermarks move only if contiguous. */
+  runRange(level: RollupLevel, from: Date, to: Date, options: RollupRunOptions): Promise<RollupReport>;
+  /** Planned windows with estimated source rows (for dry runs and the console), no writes. */
+  plan(level: RollupLevel, range: { from: Date; to: Date } | 'due', options?: { shards?: number[]; now?: Date }): Promise<RollupPlan>;
+  watermarks(): Promise<WatermarkRow[]>;
+  runs(query: { limit: number; level?: RollupLevel }): Promise<RunRecord[]>;
+  /** Cancels runs in progress and waits for them to finish recording. */
+  dispose(): Promise<void>;
+}
+
+export interface RollupServiceOptions {
+  /** Recorded with every run and watermark move; defaults to this machine's host name. */
+  host?: string;
+  clock?: () => Date;
+  tuning?: Partial<RollupTuning>;
+}
+
+/** A run in progress: what it needs to report and to be cancelled. */
+interface RunContext {
+  runId: string;
+  level: RollupLevel;
+  trigger: RunTrigger;
+  fencingToken?: number;
+  signal: AbortSignal;
+  emit: (event: RollupProgress) => void;
+  /** Sessions with a statement in flight, so a cancel can KILL QUERY them. */
+  active: Set<{ shard: number; threadId: number }>;
+}
+
+/** What the window loop of one shard knows about its watermark. */
+interface WatermarkCursor {
+  continueFrom: Date | null;
+  readyUntil: Date | null;
+  /** Set while a due run begins a watermark that never existed, so its coverage start is recorded. */
+  beginsAt?: Date;
+  current: Date | null;
+}
+
+interface RunRow {
+  id: number;
+  run_id: string | null;
+  shard_index: number | null;
+  level: string;
+  window_start: Date;
+  window_end: Date;
+  trigger_kind: string;
+  host: string;
+  started_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  outcome: string;
+  rows_read: number;
+  rows_written: number;
+  fencing_token: number | null;
+  error: string | null;
+}
+
+const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
+
+function asProblem(error: unknown): { code: number; message: string } {
+  const { code, message } = toFailure(error);
+  return { code, message };
+}
+
+function rowsOf(result: unknown): unknown {
+  return Array.isArray(result) ? result[0] : result;
+}
+
+export class ClusterRollupService implements RollupService {
+  private readonly clock: () => Date;
+  private readonly host: string;
+  private readonly tuning: RollupTuning;
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly connections: ClusterConnections,
+    private readonly log: ScopedLogger,
+    options: RollupServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.host = (options.host ?? hostname()).slice(0, 255);
+    this.tuning = { ...DEFAULT_ROLLUP_TUNING, ...options.tuning };
+  }
+
+  runDue(level: RollupLevel, options: RollupRunOptions): Promise<RollupReport> {
+    return this.execute(level, undefined, options);
+  }
+
+  runRange(level: RollupLevel, from: Date, to: Date, options: RollupRunOptions): Promise<RollupReport> {
+    return this.execute(level, { from, to }, options);
+  }
+
+  plan(level: RollupLevel, range: { from: Date; to: Date } | 'due', options: { shards?: number[]; now?: Date } = {}): Promise<RollupPlan> {
+    return this.track(async () => {
+      const checkedLevel = checkLevel(level);
+      const rangeWindows = range === 'due' ? undefined : planRange(checkedLevel, range.from, range.to, this.tuning);
+      const targets = this.resolveShards(options.shards);
+      const now = options.now ?? this.clock();
+      const spec = LEVELS[checkedLevel];
+      const shards = await Promise.all(
+        targets.map(async (handle) => {
+          const base = { shard: handle.index, shardName: handle.label };
+          try {
+            const query: ShardQuery = (sql, params) => this.connections.query(handle.index, sql, params);
+            const states = await this.levelStates(query);
+            const windows = rangeWindows ?? planDue(checkedLevel, now, states[checkedLevel], spec.sourceLevel && states[spec.sourceLevel], this.tuning).windows;
+            const partitionRows = new Map(
+              ((await query(partitionRowsSql(), [spec.source])) as Array<{ partition_name: string; table_rows: number | null }>).map((row) => [row.partition_name, Number(row.table_rows ?? 0)]),
+            );
+            const sourceGranularity = PARTITION_SCHEMES[spec.source].granularity;
+            return {
+              ...base,
+              watermark: iso(states[checkedLevel].watermark),
+              windows: windows.map((window) => ({
+                windowStart: window.start.toISOString(),
+                windowEnd: window.end.toISOString(),
+                reason: window.reason,
+                estimatedSourceRows: partitionRows.get(partitionName(window.start, sourceGranularity)) ?? null,
+              })),
+            };
+          } catch (error) {
+            return { ...base, watermark: null, windows: [], problem: asProblem(describeShardError(error, handle)) };
+          }
+        }),
+      );
+      return { level: checkedLevel, shards };
+    });
+  }
+
+  watermarks(): Promise<WatermarkRow[]> {
+    return this.track(async () => {
+      const perShard = await Promise.all(
+        this.connections.shards.map(async (handle): Promise<WatermarkRow[]> => {
+          const base = { shard: handle.index, shardName: handle.label };
+          try {
+            const stored = await readWatermarks((sql, params) => this.connections.query(handle.index, sql, params));
+            return ROLLUP_LEVELS.map((level) => {
+              const row = stored.find((candidate) => candidate.level === level);
+              return {
+                ...base,
+                level,
+                watermark: iso(row?.watermark),
+                coveredFrom: iso(row?.coveredFrom),
+                fencingToken: row?.fencingToken ?? 0,
+                updatedAt: iso(row?.updatedAt),
+                updatedBy: row?.updatedBy ?? null,
+              };
+            });
+          } catch (error) {
+            const problem = asProblem(describeShardError(error, handle));
+            return ROLLUP_LEVELS.map((level) => ({ ...base, level, watermark: null, coveredFrom: null, fencingToken: 0, updatedAt: null, updatedBy: null, problem }));
+          }
+        }),
+      );
+      return perShard.flat();
+    });
+  }
+
+  runs(query: { limit: number; level?: RollupLevel }): Promise<RunRecord[]> {
+    return this.track(async () => {
+      const limit = Math.max(1, Math.min(1000, Math.floor(query.limit)));
+      const level = query.level === undefined ? undefined : checkLevel(query.level);
+      const perShard = await Promise.all(
+        this.connections.shards.map(async (handle) => {
+          try {
+            const rows = await this.connections.query<RunRow[]>(
+              handle.index,
+              `SELECT id, run_id, shard_index, level, window_start, window_end, trigger_kind, host, started_at, finished_at, duration_ms,
+                      outcome, rows_read, rows_written, fencing_token, error
+                 FROM strata_job_runs WHERE job = 'rollup'${level ? ' AND level = ?' : ''}
+                ORDER BY started_at DESC, id DESC LIMIT ?`,
+              level ? [level, limit] : [limit],
+            );
+            return rows.map((row) => this.toRunRecord(row, handle));
+          } catch (error) {
+            this.log.warn(`cannot read the run history of ${handle.label}`, error);
+            return [];
+          }
+        }),
+      );
+      return perShard
+        .flat()
+        .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || a.shard - b.shard)
+        .slice(0, limit);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.shutdown.abort();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.shutdown.signal.aborted) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the rollup service is shutting down'));
+    const promise = work();
+    this.running.add(promise);
+    void promise.finally(() => this.running.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  private resolveShards(indexes: number[] | undefined): ShardHandle[] {
+    if (!indexes) return [...this.connections.shards];
+    return [...new Set(indexes)].map((index) => this.connections.shard(index));
+  }
+
+  private async levelStates(query: ShardQuery): Promise<Record<RollupLevel, LevelState>> {
+    const stored = await readWatermarks(query);
+    const state = (level: RollupLevel): LevelState => {
+      const row = stored.find((candidate) => candidate.level === level);
+      return { watermark: row?.watermark ?? null, coveredFrom: row?.coveredFrom ?? null };
+    };
+    return { hourly: state('hourly'), daily: state('daily'), monthly: state('monthly') };
+  }
+
+  private execute(level: RollupLevel, range: { from: Date; to: Date } | undefined, options: RollupRunOptions): Promise<RollupReport> {
+    // Everything a caller can get wrong is refused here, before a single statement runs.
+    let checkedLevel: RollupLevel;
+    let rangeWindows: RollupWindow[] | undefined;
+    let targets: ShardHandle[];
+    try {
+      checkedLevel = checkLevel(level);
+      rangeWindows = range ? planRange(checkedLevel, range.from, range.to, this.tuning) : undefined;
+      targets = this.resolveShards(options.shards);
+      if (options.fencingToken !== undefined && (!Number.isSafeInteger(options.fencingToken) || options.fencingToken < 0)) {
+        throw new StrataError(ErrorCode.RollupInvalid, `fencing token must be a non-negative integer, got ${options.fencingToken}`);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.track(async () => {
+      const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+      const context: RunContext = {
+        runId: randomUUID(),
+        level: checkedLevel,
+        trigger: options.trigger,
+        fencingToken: options.fencingToken,
+        signal,
+        active: new Set(),
+        emit: (event) => {
+          try {
+            options.onProgress?.(event);
+          } catch (error) {
+            this.log.warn('a rollup progress listener failed', error);
+          }
+        },
+      };
+      const onAbort = () => this.killActive(context);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const now = options.now ?? this.clock();
+      this.log.info(`rollup ${checkedLevel} (${options.trigger}) run ${context.runId} on ${targets.map((handle) => handle.label).join(', ')}`);
+      try {
+        const shards = await Promise.all(targets.map((handle) => this.runShard(handle, context, now, rangeWindows)));
+        const ok = shards.every((shard) => !shard.problem && shard.windows.every((window) => window.outcome === 'ok'));
+        return { runId: context.runId, level: checkedLevel, trigger: options.trigger, ok, shards };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  private killActive(context: RunContext): void {
+    for (const { shard, threadId } of context.active) {
+      this.connections.query(shard, 'KILL QUERY ?', [threadId]).catch((error) => this.log.warn(`could not stop the statement of session ${threadId}`, error));
+    }
+  }
+
+  private async runShard(handle: ShardHandle, context: RunContext, now: Date, rangeWindows: RollupWindow[] | undefined): Promise<ShardRollupReport> {
+    const report: ShardRollupReport = { shard: handle.index, shardName: handle.label, watermarkBefore: null, watermarkAfter: null, windows: [] };
+    let writer: PoolConnection | undefined;
+    try {
+      writer = await (await this.connections.pool(handle.index)).getConnection();
+      const session = writer;
+      const query: ShardQuery = async (sql, params) => rowsOf(await session.query(sql, params));
+      for (const sql of sessionSetupSql(this.tuning.sessionTempTableBytes)) await query(sql);
+      const states = await this.levelStates(query);
+      const spec = LEVELS[context.level];
+      const state = states[context.level];
+      const source = spec.sourceLevel ? states[spec.sourceLevel] : undefined;
+      report.watermarkBefore = iso(state.watermark);
+      let windows: RollupWindow[];
+      const cursor: WatermarkCursor = { continueFrom: state.watermark, readyUntil: readyUntil(context.level, now, source, this.tuning), current: state.watermark };
+      if (rangeWindows) {
+        windows = rangeWindows;
+      } else {
+        const due = planDue(context.level, now, state, source, this.tuning);
+        windows = due.windows;
+        cursor.continueFrom = due.continueFrom;
+        if (!state.watermark) cursor.beginsAt = due.continueFrom;
+        if (due.lostBefore) this.log.warn(`${handle.label}: ${context.level} watermark ${iso(state.watermark)} is older than retention holds; continuing from ${iso(due.lostBefore)}`);
+      }
+      for (const [index, window] of windows.entries()) {
+        if (context.signal.aborted) {
+          report.problem = { code: ErrorCode.Cancelled, message: `cancelled before the window ${window.start.toISOString()}` };
+          break;
+        }
+        const position = { shard: handle.index, shardName: handle.label, level: context.level, windowStart: window.start.toISOString(), windowEnd: window.end.toISOString(), position: index + 1, windowCount: windows.length };
+        context.emit({ kind: 'window-started', ...position });
+        const startedAt = this.clock();
+        const result = await this.runWindow(handle, session, query, context, window, cursor);
+        if (result.outcome === 'failed' || result.outcome === 'cancelled') {
+          // The session may be mid-statement or gone; the window's transaction dies with it.
+          session.destroy();
+          writer = undefined;
+        }
+        report.windows.push(result);
+        await this.recordRun(handle, context, window, startedAt, result);
+        context.emit({ kind: 'window-finished', ...position, result });
+        if (result.outcome !== 'ok') break;
+      }
+      report.watermarkAfter = iso(cursor.current);
+      writer?.release();
+    } catch (error) {
+      writer?.destroy();
+      const failure = describeShardError(error, handle);
+      this.log.warn(`rollup ${context.level} could not run on ${handle.label}`, failure);
+      report.problem = asProblem(failure);
+    }
+    return report;
+  }
+
+  private async runWindow(handle: ShardHandle, session: PoolConnection, query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WindowResult> {
+    const started = performance.now();
+    const base = { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
+    const entry = { shard: handle.index, threadId: session.threadId };
+    context.active.add(entry);
+    let rows: { rowsRead: number; rowsWritten: number };
+    try {
+      if (context.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
+      await query('START TRANSACTION');
+      await query(deleteWindowSql(context.level), [window.start, window.end]);
+      rows = context.level === 'hourly' ? await this.rollHour(query, window) : await this.mergeWindow(handle, query, context, window);
+      await query('COMMIT');
+    } catch (error) {
+      const cancelled = context.signal.aborted;
+      const failure = cancelled ? new StrataError(ErrorCode.Cancelled, 'cancelled; the window was rolled back') : describeShardError(error, handle);
+      if (!cancelled) this.log.warn(`rollup ${context.level} ${base.windowStart} failed on ${handle.label}`, error);
+      return { ...base, outcome: cancelled ? 'cancelled' : 'failed', rowsRead: 0, rowsWritten: 0, durationMs: Math.round(performance.now() - started), error: failure.message };
+    } finally {
+      context.active.delete(entry);
+    }
+    let effect: WatermarkEffect = 'unchanged';
+    try {
+      effect = await this.moveWatermark(query, context, window, cursor);
+    } catch (error) {
+      const failure = describeShardError(error, handle);
+      return { ...base, outcome: 'failed', ...rows, durationMs: Math.round(performance.now() - started), error: `the window was written but its watermark could not be moved: ${failure.message}` };
+    }
+    const outcome = effect === 'fenced' ? 'fenced' : 'ok';
+    const error = effect === 'fenced' ? 'a run with a newer lease (higher fencing token) owns this watermark; it was not moved' : undefined;
+    return { ...base, outcome, ...rows, durationMs: Math.round(performance.now() - started), watermark: effect, ...(error ? { error } : {}) };
+  }
+
+  /** After a window commits: moves the watermark if the window continues it, then over windows already done out of order. */
+  private async moveWatermark(query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WatermarkEffect> {
+    if (!advancesWatermark(window, cursor.continueFrom, cursor.readyUntil)) return 'unchanged';
+    const completed = (await query(
+      `SELECT DISTINCT window_start FROM strata_job_runs
+        WHERE job = 'rollup' AND level = ? AND outcome = 'ok' AND window_start >= ? AND window_start < ? ORDER BY window_start LIMIT 10000`,
+      [context.level, window.end, cursor.readyUntil],
+    )) as Array<{ window_start: Date }>;
+    const to = extendThroughCompleted(context.level, window.end, completed.map((row) => row.window_start));
+    const effect = await advanceWatermark(query, {
+      level: context.level,
+      to: cursor.readyUntil && to > cursor.readyUntil ? cursor.readyUntil : to,
+      fencingToken: context.fencingToken,
+      coveredFrom: cursor.beginsAt,
+      by: this.host,
+      at: this.clock(),
+    });
+    if (effect === 'advanced') {
+      cursor.continueFrom = to;
+      cursor.current = to;
+      cursor.beginsAt = undefined;
+    }
+    return effect;
+  }
+
+  /** One statement in the shard, then the rare sketch too big for its sparse form is repacked dense. */
+  private async rollHour(query: ShardQuery, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
+    const inserted = (await query(hourlyInsertSql(), [window.start, window.start, window.end])) as { affectedRows?: number };
+    const oversized = (await query(oversizedSketchesSql(), [window.start])) as Array<{ site_id: number; visitors: number; visitors_sketch: Buffer }>;
+    const accumulator = new SketchAccumulator();
+    for (const row of oversized) {
+      if (row.visitors_sketch.length !== HEADER_BYTES + SPARSE_ENTRY_BYTES * Number(row.visitors)) {
+        throw new StrataError(ErrorCode.SketchInvalid, `site ${row.site_id} has ${row.visitors} visitors in the hour ${window.start.toISOString()}, more than one sketch can collect in SQL`);
+      }
+      accumulator.reset();
+      accumulator.merge(row.visitors_sketch);
+      await query(updateSketchSql(), [accumulator.encode(), row.site_id, window.start]);
+    }
+    const [totals] = (await query(windowPageViewsSql('hourly'), [window.start, window.end])) as Array<{ page_views: number | string }>;
+    return { rowsRead: Number(totals?.page_views ?? 0), rowsWritten: Number(inserted.affectedRows ?? 0) };
+  }
+
+  /**
+   * Daily and monthly: streams the source rows of the window in site order on a second session, merges each
+   * site's sketches in Node and writes the rows in batches on the window's transaction.
+   */
+  private async mergeWindow(handle: ShardHandle, query: ShardQuery, context: RunContext, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
+    const spec = LEVELS[context.level];
+    const reader = await (await this.connections.pool(handle.index)).getConnection();
+    const entry = { shard: handle.index, threadId: reader.threadId };
+    context.active.add(entry);
+    const accumulator = new SketchAccumulator();
+    let batch: unknown[][] = [];
+    let rowsRead = 0;
+    let rowsWritten = 0;
+    let site = -1;
+    let pageViews = 0;
+    let mostVisitors = 0;
+    let visitorSum = 0;
+    const finishSite = () => {
+      // The union has at least the visitors of its largest part and at most all of them together.
+      const estimate = Math.min(Math.max(Math.round(accumulator.estimate()), mostVisitors), visitorSum);
+      batch.push([site, window.start, pageViews, estimate, accumulator.encode()]);
+      accumulator.reset();
+      pageViews = 0;
+      mostVisitors = 0;
+      visitorSum = 0;
+    };
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      await query(insertMergedSql(context.level), [rows]);
+      rowsWritten += rows.length;
+    };
+    try {
+      // The promise wrapper cannot stream; its callback connection underneath can, with backpressure.
+      const callbackConnection = reader.connection as unknown as CallbackConnection;
+      const stream = callbackConnection.query(mergeSourceSql(context.level), [window.start, window.end]).stream({ highWaterMark: 256 });
+      for await (const row of stream as AsyncIterable<{ site_id: number; page_views: number | string; visitors: number; visitors_sketch: Buffer | null }>) {
+        rowsRead += 1;
+        if (row.site_id !== site) {
+          if (site >= 0) finishSite();
+          if (batch.length >= this.tuning.insertBatchRows) await flush();
+          site = row.site_id;
+        }
+        if (!row.visitors_sketch) {
+          throw new StrataError(
+            ErrorCode.RollupSourceIncomplete,
+            `${spec.source} has a row of site ${row.site_id} without a visitor sketch (written before migration 2); re-roll the ${spec.sourceLevel} windows of ${window.start.toISOString()} first`,
+          );
+        }
+        pageViews += Number(row.page_views);
+        mostVisitors = Math.max(mostVisitors, Number(row.visitors));
+        visitorSum += Number(row.visitors);
+        accumulator.merge(row.visitors_sketch);
+      }
+      if (site >= 0) finishSite();
+      await flush();
+      reader.release();
+    } catch (error) {
+      reader.destroy();
+      throw error;
+    } finally {
+      context.active.delete(entry);
+    }
+    return { rowsRead, rowsWritten };
+  }
+
+  /** Writes the run's record on its shard, or, when that shard is unreachable, on the first one that answers. */
+  private async recordRun(handle: ShardHandle, context: RunContext, window: RollupWindow, startedAt: Date, result: WindowResult): Promise<void> {
+    const finishedAt = this.clock();
+    const values = [
+      context.level,
+      window.start,
+      window.end,
+      context.trigger,
+      this.host,
+      startedAt,
+      finishedAt,
+      result.outcome,
+      result.rowsRead,
+      result.rowsWritten,
+      result.error?.slice(0, 4000) ?? null,
+      context.runId,
+      handle.index,
+      result.durationMs,
+      context.fencingToken ?? null,
+    ];
+    const sql = `INSERT INTO strata_job_runs (job, level, window_start, window_end, trigger_kind, host, started_at, finished_at, outcome, rows_read, rows_written, error,
+                   run_id, shard_index, duration_ms, fencing_token) VALUES ('rollup', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    const candidates = [handle, ...this.connections.shards.filter((other) => other.index !== handle.index)];
+    for (const candidate of candidates) {
+      try {
+        await this.connections.query(candidate.index, sql, values);
+        return;
+      } catch (error) {
+        this.log.warn(`could not record the ${context.level} run of ${handle.label} on ${candidate.label}`, error);
+      }
+    }
+  }
+
+  private toRunRecord(row: RunRow, readFrom: ShardHandle): RunRecord {
+    const shard = row.shard_index ?? readFrom.index;
+    const level = rollupLevelSchema.safeParse(row.level);
+    return {
+      id: Number(row.id),
+      runId: row.run_id,
+      shard,
+      shardName: this.connections.shards[shard]?.label ?? `shard${shard}`,
+      level: level.success ? level.data : 'hourly',
+      windowStart: row.window_start.toISOString(),
+      windowEnd: row.window_end.toISOString(),
+      trigger: row.trigger_kind as RunTrigger,
+      host: row.host,
+      startedAt: row.started_at.toISOString(),
+      finishedAt: iso(row.finished_at),
+      durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+      outcome: row.outcome as RunRecord['outcome'],
+      rowsRead: Number(row.rows_read),
+      rowsWritten: Number(row.rows_written),
+      fencingToken: row.fencing_token === null ? null : Number(row.fencing_token),
+      error: row.error,
+    };
+  }
+}
+
+function checkLevel(level: unknown): RollupLevel {
+  const parsed = rollupLevelSchema.safeParse(level);
+  if (!parsed.success) throw new StrataError(ErrorCode.RollupInvalid, `unknown rollup level '${String(level)}'; use hourly, daily or monthly`);
+  return parsed.data;
+}
