@@ -1,0 +1,58 @@
+import type { RollupLevel, RollupReport } from '../../shared/rollup';
+import type { JobName, RunTrigger } from '../../shared/schedule';
+
+/** What a scheduled job gets for one run. */
+export interface JobContext {
+  trigger: RunTrigger;
+  /** The token of the lease the run happens under; every watermark write must carry it. */
+  fencingToken: number;
+  /** Aborted when the scheduler stops or loses the lease: finish the current window or abandon it cleanly. */
+  signal: AbortSignal;
+  /** The scheduler's clock at the start of the run: which windows are due is decided against it. */
+  now: Date;
+}
+
+/** What a job says about a run, for the run log and the agent's one line per run. */
+export interface JobResult {
+  /** One line for people, such as `3 windows, 12 840 rows`. */
+  summary: string;
+  /** False when the job ran but some of its work failed (a shard down, a window fenced out). */
+  ok: boolean;
+}
+
+export type JobHandler = (context: JobContext) => Promise<JobResult>;
+
+/** The work behind each scheduled job; a job without a handler is skipped with a warning. */
+export type JobHandlers = Partial<Record<JobName, JobHandler>>;
+
+/** The part of the rollup engine the scheduler drives (see src/main/rollup). */
+export interface RollupRunner {
+  runDue(
+    level: RollupLevel,
+    options: { trigger: RunTrigger; fencingToken?: number; signal?: AbortSignal; now?: Date },
+  ): Promise<RollupReport>;
+}
+
+const plural = (count: number, word: string) => `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+
+/** `30 hourly windows on 2 shards, 12,400 rows written`, plus what did not go well. */
+export function summariseRollup(report: RollupReport): JobResult {
+  const windows = report.shards.flatMap((shard) => shard.windows);
+  const rows = windows.reduce((total, window) => total + window.rowsWritten, 0);
+  const parts = [`${plural(windows.length, `${report.level} window`)} on ${plural(report.shards.length, 'shard')}, ${plural(rows, 'row')} written`];
+  for (const outcome of ['failed', 'fenced', 'cancelled'] as const) {
+    const count = windows.filter((window) => window.outcome === outcome).length;
+    if (count > 0) parts.push(`${count} ${outcome}`);
+  }
+  for (const shard of report.shards) if (shard.problem) parts.push(`${shard.shardName}: ${shard.problem.message}`);
+  return { summary: parts.join('; '), ok: report.ok };
+}
+
+/** The rollup jobs: each scheduled tick or catch-up runs every due window of its level, oldest first. */
+export function rollupJobHandlers(rollup: RollupRunner): JobHandlers {
+  const handler =
+    (level: RollupLevel): JobHandler =>
+    async ({ trigger, fencingToken, signal, now }) =>
+      summariseRollup(await rollup.runDue(level, { trigger, fencingToken, signal, now }));
+  return { 'rollup-hourly': handler('hourly'), 'rollup-daily': handler('daily'), 'rollup-monthly': handler('monthly') };
+}
