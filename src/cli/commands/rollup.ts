@@ -3,16 +3,9 @@ import { z } from 'zod';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel, type RollupPlan, type RollupReport } from '../../shared/rollup';
 import type { RollupProgress } from '../../main/rollup/service';
-import type { StrataServices } from '../../main/services';
+import { runUnderLease } from '../../main/lease/exclusive';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
-
-/**
- * Where a manual rollup gets its fencing token. For now no lease is taken (token 0 semantics, see
- * advanceWatermark); the lease wrapper replaces this with one that acquires the cluster lease and returns its token.
- */
-export type FencingTokenSource = (services: StrataServices) => Promise<number | undefined>;
-export const withoutLease: FencingTokenSource = async () => undefined;
 
 interface RollupOptions {
   level?: string;
@@ -97,7 +90,7 @@ function progressLine(event: RollupProgress): string | undefined {
 }
 
 /** Builds the command with a fencing-token source, so the lease can be plugged in without touching the rest. */
-export function createRollupCommand(fencingToken: FencingTokenSource = withoutLease): CommandRegistrar {
+export function createRollupCommand(): CommandRegistrar {
   return (program, context) => {
     program
       .command('rollup')
@@ -123,19 +116,22 @@ export function createRollupCommand(fencingToken: FencingTokenSource = withoutLe
         process.once('SIGINT', onInterrupt);
         let report: RollupReport;
         try {
-          report = await context.withServices(options.profile, async (services) => {
-            const runOptions = {
-              shards: options.shards,
-              trigger: 'manual' as const,
-              fencingToken: await fencingToken(services),
-              signal: cancel.signal,
-              onProgress: (event: RollupProgress) => {
-                const line = showProgress ? progressLine(event) : undefined;
-                if (line) process.stderr.write(`${line}\n`);
-              },
-            };
-            return range ? services.rollup.runRange(level, range.from, range.to, runOptions) : services.rollup.runDue(level, runOptions);
-          });
+          report = await context.withServices(options.profile, (services) =>
+            // Due windows move watermarks, so they need the lease; a range can recompute history beside a running agent.
+            runUnderLease(services.lease, context.logger.scope('rollup'), range ? 'run-without-token' : 'refuse', (fencingToken, signal) => {
+              const runOptions = {
+                shards: options.shards,
+                trigger: 'manual' as const,
+                fencingToken,
+                signal,
+                onProgress: (event: RollupProgress) => {
+                  const line = showProgress ? progressLine(event) : undefined;
+                  if (line) process.stderr.write(`${line}\n`);
+                },
+              };
+              return range ? services.rollup.runRange(level, range.from, range.to, runOptions) : services.rollup.runDue(level, runOptions);
+            }, cancel.signal),
+          );
         } finally {
           process.removeListener('SIGINT', onInterrupt);
         }
