@@ -25,6 +25,16 @@ const WORDS: Partial<Record<number, string>> = {
   [ErrorCode.MigrationFailed]: 'Schema migration failed',
   [ErrorCode.SchemaDrift]: 'Schema differs from the expected one',
   [ErrorCode.GenerateInvalid]: 'Invalid traffic settings',
+  [ErrorCode.GenerateTableMissing]: 'Raw table missing',
+  [ErrorCode.GenerateNoPartition]: 'No partition for those times',
+  [ErrorCode.RollupInvalid]: 'Invalid rollup request',
+  [ErrorCode.SketchInvalid]: 'Unreadable visitor sketch',
+  [ErrorCode.RollupSourceIncomplete]: 'Source data not complete yet',
+  [ErrorCode.ScheduleInvalidCron]: 'Invalid cron expression',
+  [ErrorCode.ScheduleUnknownJob]: 'No such job',
+  [ErrorCode.LeaseUnavailable]: 'Scheduler lease unavailable',
+  [ErrorCode.LeaseLost]: 'Scheduler lease lost',
+  [ErrorCode.FencedOut]: 'Fenced out by a newer scheduler',
 };
 
 /** A heading for an error code; codes added later still read sensibly ("SchemaDrift" → "Schema drift"). */

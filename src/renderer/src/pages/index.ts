@@ -1,5 +1,7 @@
 import type { ComponentType } from 'react';
 import { ClusterOverviewPage } from './cluster-overview/ClusterOverviewPage';
+import { JobsPage } from './jobs/JobsPage';
+import { SchedulesPage } from './schedules/SchedulesPage';
 
 /** One entry per console page; the navigation bar and the router are built from this list. */
 export interface ConsolePage {
@@ -14,4 +16,6 @@ export interface ConsolePage {
 /** Adding a page is one entry here; the first page is the start page. */
 export const PAGES: readonly [ConsolePage, ...ConsolePage[]] = [
   { id: 'cluster-overview', label: 'Cluster overview', section: 'Cluster', component: ClusterOverviewPage },
+  { id: 'jobs', label: 'Jobs', section: 'Rollups', component: JobsPage },
+  { id: 'schedules', label: 'Schedules', section: 'Rollups', component: SchedulesPage },
 ];

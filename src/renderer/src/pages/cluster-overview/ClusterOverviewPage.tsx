@@ -1,17 +1,12 @@
 import { Alert, Center, Group, Loader, Stack, Text, Title } from '@mantine/core';
-import { ApiFailure } from '../../api/failure';
-import { describeErrorCode } from '../../errors';
+import { failureText } from '../../api/failure';
 import { formatAge, formatClock } from '../../format';
 import { HealthBanner } from './HealthBanner';
 import { RedisTable } from './RedisTable';
 import { ShardTable } from './ShardTable';
 import { SummaryCards } from './SummaryCards';
-import { useClusterStatus, useNow } from './use-cluster-status';
-
-function failureText(error: Error): { title: string; message: string } {
-  if (error instanceof ApiFailure) return { title: describeErrorCode(error.code), message: error.message };
-  return { title: 'Internal error', message: 'the console could not read the cluster status' };
-}
+import { useNow } from '../../hooks/use-now';
+import { useClusterStatus } from './use-cluster-status';
 
 function LastChecked({ checkedAt, failing }: { checkedAt: string; failing: boolean }) {
   const now = useNow();
@@ -46,8 +41,8 @@ export function ClusterOverviewPage() {
         {data && <LastChecked checkedAt={data.checkedAt} failing={error !== null} />}
       </Group>
       {error && (
-        <Alert data-testid="status-error" color="orange" variant="light" radius="md" title={`Cannot read the cluster status: ${failureText(error).title}`}>
-          {failureText(error).message}
+        <Alert data-testid="status-error" color="orange" variant="light" radius="md" title={`Cannot read the cluster status: ${failureText(error, 'the cluster status').title}`}>
+          {failureText(error, 'the cluster status').message}
           {data ? ' The figures below are from the last successful check.' : ''}
         </Alert>
       )}

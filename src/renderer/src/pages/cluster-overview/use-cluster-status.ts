@@ -1,5 +1,4 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
 import { useStrataApi } from '../../api/context';
 import { unwrap } from '../../api/failure';
 
@@ -14,14 +13,4 @@ export function useClusterStatus() {
     refetchInterval: CLUSTER_STATUS_POLL_MS,
     retry: false,
   });
-}
-
-/** The current time, updated every `intervalMs`, for "checked 3 s ago" labels. */
-export function useNow(intervalMs = 1000): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
 }

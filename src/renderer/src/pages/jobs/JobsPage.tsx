@@ -1,0 +1,90 @@
+import { Center, Group, Loader, SegmentedControl, Stack, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { ROLLUP_LEVELS, type RollupLevel } from '../../../../shared/rollup';
+import { LiveIndicator } from '../../components/LiveIndicator';
+import { QueryFailure } from '../../components/QueryFailure';
+import { SectionTitle } from '../../components/SectionTitle';
+import { useSchedules } from '../schedules/use-schedules';
+import { AggregationChart } from './AggregationChart';
+import { JobsSummary } from './JobsSummary';
+import { RunTable } from './RunTable';
+import { RUN_HISTORY_LIMIT, useLeaseStatus, useRuns, useWatermarks } from './use-jobs-data';
+import { WatermarkTable } from './WatermarkTable';
+
+type LevelFilter = RollupLevel | 'all';
+
+/** Rollup runs, how long they take, how far each shard's watermarks lag, and who holds the scheduler lease. */
+export function JobsPage() {
+  const [levelFilter, setLevelFilter] = useState<LevelFilter>('all');
+  const runs = useRuns(levelFilter === 'all' ? undefined : levelFilter);
+  const watermarks = useWatermarks();
+  const lease = useLeaseStatus();
+  const schedules = useSchedules();
+  const failing = [runs, watermarks, lease].some((query) => query.error !== null);
+  // The oldest of the three reads, so "Live" never claims more freshness than the stalest figure has.
+  const updatedAt = Math.min(...[runs, watermarks, lease].map((query) => query.dataUpdatedAt).filter((at) => at > 0));
+  return (
+    <Stack gap="lg" data-testid="page-jobs">
+      <Group justify="space-between" align="flex-end">
+        <div>
+          <Title order={2} fw={650}>
+            Jobs
+          </Title>
+          <Text size="sm" c="dimmed">
+            Rollup runs, aggregation time and watermarks on every shard · times in UTC
+          </Text>
+        </div>
+        {Number.isFinite(updatedAt) && <LiveIndicator testId="jobs-updated" updatedAt={updatedAt} failing={failing} />}
+      </Group>
+      {runs.error && <QueryFailure testId="runs-error" error={runs.error} what="the run history" stale={runs.data !== undefined} />}
+      {watermarks.error && <QueryFailure testId="watermarks-error" error={watermarks.error} what="the watermarks" stale={watermarks.data !== undefined} />}
+      <JobsSummary runs={runs.data} lease={lease} />
+      <Stack gap={6}>
+        <SectionTitle
+          right={
+            <SegmentedControl
+              size="xs"
+              value={levelFilter}
+              onChange={(value) => setLevelFilter(value as LevelFilter)}
+              data={[{ value: 'all', label: 'all levels' }, ...ROLLUP_LEVELS.map((level) => ({ value: level, label: level }))]}
+              data-testid="level-filter"
+            />
+          }
+        >
+          Aggregation time per window
+        </SectionTitle>
+        {runs.isPending ? (
+          <Center h={280}>
+            <Loader size="sm" />
+          </Center>
+        ) : (
+          <AggregationChart runs={runs.data ?? []} />
+        )}
+      </Stack>
+      <Stack gap={6}>
+        <SectionTitle>Watermarks</SectionTitle>
+        {watermarks.data ? (
+          <WatermarkTable rows={watermarks.data} schedules={schedules.data?.schedules} />
+        ) : (
+          !watermarks.error && (
+            <Center h={120}>
+              <Loader size="sm" />
+            </Center>
+          )
+        )}
+      </Stack>
+      <Stack gap={6}>
+        <SectionTitle
+          right={
+            <Text size="xs" c="dimmed">
+              newest {RUN_HISTORY_LIMIT} windows{levelFilter === 'all' ? '' : ` of the ${levelFilter} level`}
+            </Text>
+          }
+        >
+          Run history
+        </SectionTitle>
+        {runs.data && <RunTable runs={runs.data} />}
+      </Stack>
+    </Stack>
+  );
+}

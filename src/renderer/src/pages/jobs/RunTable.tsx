@@ -1,0 +1,110 @@
+import { Badge, Paper, ScrollArea, Table, Text } from '@mantine/core';
+import { Fragment } from 'react';
+import type { RunOutcome, RunRecord } from '../../../../shared/rollup';
+import { formatCount, formatDuration, formatUtc, formatWindow } from '../../format';
+import { AGGREGATION_ALERT_SECONDS } from './AggregationChart';
+import { LevelBadge } from './LevelBadge';
+
+const COLUMNS = 10;
+const numeric = { ta: 'right', ff: 'monospace' } as const;
+
+const OUTCOME_COLOUR: Record<RunOutcome, string> = { ok: 'teal', failed: 'red', cancelled: 'gray', fenced: 'orange' };
+
+function OutcomeBadge({ outcome }: { outcome: RunOutcome }) {
+  return (
+    <Badge data-testid="run-outcome" color={OUTCOME_COLOUR[outcome]} variant={outcome === 'ok' ? 'light' : 'filled'} tt="none" radius="sm" miw={64}>
+      {outcome === 'failed' ? 'FAILED' : outcome}
+    </Badge>
+  );
+}
+
+function RunRow({ run }: { run: RunRecord }) {
+  const slow = run.durationMs !== null && run.durationMs > AGGREGATION_ALERT_SECONDS * 1000;
+  const troubled = run.outcome !== 'ok';
+  return (
+    <Fragment>
+      <Table.Tr
+        data-testid="run-row"
+        data-level={run.level}
+        data-shard={run.shardName}
+        data-window-start={run.windowStart}
+        data-outcome={run.outcome}
+        bg={run.outcome === 'failed' ? 'var(--mantine-color-red-light)' : undefined}
+      >
+        <Table.Td ff="monospace" c="dimmed">
+          {formatUtc(run.startedAt, 'second')}
+        </Table.Td>
+        <Table.Td>
+          <LevelBadge level={run.level} />
+        </Table.Td>
+        <Table.Td fw={600}>{run.shardName}</Table.Td>
+        <Table.Td ff="monospace" data-testid="run-window">
+          {formatWindow(run.level, run.windowStart, run.windowEnd)}
+        </Table.Td>
+        <Table.Td>{run.trigger}</Table.Td>
+        <Table.Td c="dimmed" maw={180}>
+          <Text size="sm" truncate title={run.fencingToken === null ? run.host : `${run.host} · lease token ${run.fencingToken}`}>
+            {run.host}
+          </Text>
+        </Table.Td>
+        <Table.Td>
+          <OutcomeBadge outcome={run.outcome} />
+        </Table.Td>
+        <Table.Td {...numeric}>{formatCount(run.rowsRead)}</Table.Td>
+        <Table.Td {...numeric}>{formatCount(run.rowsWritten)}</Table.Td>
+        {/* Over the runbook's 5 minutes a window risks outliving its hourly slot. */}
+        <Table.Td {...numeric} c={slow ? 'red.4' : undefined} fw={slow ? 700 : undefined}>
+          {run.durationMs === null ? 'running' : formatDuration(run.durationMs)}
+        </Table.Td>
+      </Table.Tr>
+      {troubled && run.error && (
+        <Table.Tr data-testid="run-error-row" bg={run.outcome === 'failed' ? 'var(--mantine-color-red-light)' : undefined}>
+          <Table.Td colSpan={COLUMNS} pt={0} style={{ whiteSpace: 'normal' }}>
+            <Text size="sm" c="red.3" ff="monospace" data-testid="run-error">
+              {run.error}
+            </Text>
+          </Table.Td>
+        </Table.Tr>
+      )}
+    </Fragment>
+  );
+}
+
+/** Newest first; a failed window shows its error on the line below it. */
+export function RunTable({ runs }: { runs: readonly RunRecord[] }) {
+  return (
+    <Paper withBorder radius="md" data-testid="run-table">
+      <ScrollArea.Autosize mah={520} type="auto">
+        <Table verticalSpacing={6} horizontalSpacing="sm" highlightOnHover fz="sm" stickyHeader style={{ whiteSpace: 'nowrap' }}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Started (UTC)</Table.Th>
+              <Table.Th>Level</Table.Th>
+              <Table.Th>Shard</Table.Th>
+              <Table.Th>Window (UTC)</Table.Th>
+              <Table.Th>Trigger</Table.Th>
+              <Table.Th>Host</Table.Th>
+              <Table.Th>Outcome</Table.Th>
+              <Table.Th ta="right">Rows read</Table.Th>
+              <Table.Th ta="right">Rows written</Table.Th>
+              <Table.Th ta="right">Duration</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {runs.length === 0 ? (
+              <Table.Tr>
+                <Table.Td colSpan={COLUMNS}>
+                  <Text size="sm" c="dimmed" ta="center" py="md" data-testid="runs-empty">
+                    No rollup has run yet.
+                  </Text>
+                </Table.Td>
+              </Table.Tr>
+            ) : (
+              runs.map((run) => <RunRow key={`${run.shard}-${run.id}-${run.startedAt}-${run.windowStart}`} run={run} />)
+            )}
+          </Table.Tbody>
+        </Table>
+      </ScrollArea.Autosize>
+    </Paper>
+  );
+}
