@@ -45,6 +45,8 @@ async function start(): Promise<void> {
     const profile = await loadProfile(profilePathFromArguments(process.argv, process.env));
     services = createServices({ profile, secrets, logger });
     handlers = createHandlers(services);
+    // Every open console competes for the cluster lease like an agent does; only the holder runs jobs.
+    services.scheduler.start().catch((error: unknown) => log.error('the scheduler could not start', error));
   } catch (error) {
     log.error('cannot load the cluster profile', error);
     handlers = handlersThatFail(error);
