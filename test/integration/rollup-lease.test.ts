@@ -56,4 +56,20 @@ describe('strata rollup under the cluster lease', () => {
       if (grant) await cluster.services.lease.release(grant);
     }
   });
+
+  it('records a shard that is down when a run starts as a failed run in the history, read from another shard', async () => {
+    await cluster.stopShard(1);
+    try {
+      const report = await cluster.services.rollup.runDue('hourly', { trigger: 'manual' });
+      expect(report.ok).toBe(false);
+      expect(report.shards[1]?.problem?.message).toMatch(/shard1 .*connection refused/);
+      const recent = await cluster.services.rollup.runs({ limit: 20 });
+      const failures = recent.filter((run) => run.shard === 1 && run.outcome === 'failed');
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ shardName: 'shard1', level: 'hourly', trigger: 'manual' });
+      expect(failures[0]?.error).toMatch(/connection refused/);
+    } finally {
+      await cluster.startShard(1);
+    }
+  });
 });

@@ -395,6 +395,7 @@ export class ClusterRollupService implements RollupService {
       const failure = describeShardError(error, handle);
       this.log.warn(`rollup ${context.level} could not run on ${handle.label}`, failure);
       report.problem = asProblem(failure);
+      if (report.windows.length === 0) await this.recordUnreachable(handle, context, now, rangeWindows?.[0], failure);
     }
     return report;
   }
@@ -538,6 +539,26 @@ export class ClusterRollupService implements RollupService {
       context.active.delete(entry);
     }
     return { rowsRead, rowsWritten };
+  }
+
+  /**
+   * A shard that fails before its first window still leaves a trace in the history (on another shard), so the Jobs
+   * page shows the outage; the window named is the first of the range, or the last complete one of the level.
+   */
+  private async recordUnreachable(handle: ShardHandle, context: RunContext, now: Date, firstWindow: RollupWindow | undefined, failure: StrataError): Promise<void> {
+    const current = planRange(context.level, new Date(now.getTime() - 1), now)[0];
+    const window = firstWindow ?? (current ? planRange(context.level, new Date(current.start.getTime() - 1), current.start)[0] : undefined);
+    if (!window) return;
+    const result: WindowResult = {
+      windowStart: window.start.toISOString(),
+      windowEnd: window.end.toISOString(),
+      outcome: 'failed',
+      rowsRead: 0,
+      rowsWritten: 0,
+      durationMs: 0,
+      error: failure.message,
+    };
+    await this.recordRun(handle, context, window, this.clock(), result);
   }
 
   /** Writes the run's record on its shard, or, when that shard is unreachable, on the first one that answers. */
