@@ -70,4 +70,17 @@ export function reportCliError(error: unknown, logger: Logger, json: boolean): n
   return 1;
 }
 
+/** Resolves on the first SIGINT or SIGTERM; a second one falls through to Node's default and ends the process. */
+export function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 export type CommandRegistrar = (program: Command, context: CliContext) => void;

@@ -4,7 +4,7 @@ import { loadProfile } from '../../main/profile-loader';
 import type { SchedulerEvent } from '../../main/scheduler/service';
 import { EnvSecretResolver } from '../../main/secrets';
 import { createServices } from '../../main/services';
-import { profileOption, type CommandRegistrar } from '../context';
+import { nextStopSignal, profileOption, type CommandRegistrar } from '../context';
 
 const MAX_LEASE_TTL_SECONDS = 3600;
 
@@ -30,19 +30,6 @@ export function formatSchedulerEvent(event: SchedulerEvent): string {
       return `run ${run.job} ${run.trigger} token ${run.fencingToken}: ${run.outcome} in ${(run.durationMs / 1000).toFixed(1)} s, ${run.summary}`;
     }
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM; a second one falls through to Node's default and ends the process. */
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export const registerAgentCommand: CommandRegistrar = (program, context) => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { startWebHost } from '../../main/webhost/server';
 import type { StrataServices } from '../../main/services';
-import { profileOption, type CliContext, type CommandRegistrar } from '../context';
+import { nextStopSignal, profileOption, type CliContext, type CommandRegistrar } from '../context';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 
@@ -13,19 +13,6 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535.');
   return port;
-}
-
-/** Resolves on the first Ctrl-C or SIGTERM, naming the signal. */
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 /** Serves the console for these services until Ctrl-C or SIGTERM; shared by `strata console` and `strata demo`. */
