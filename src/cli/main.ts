@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createCliContext, reportCliError } from './context';
 import { registerAgentCommand } from './commands/agent';
+import { registerBackfillCommand } from './commands/backfill';
 import { registerConsoleCommand } from './commands/console';
 import { registerDemoCommand } from './commands/demo';
 import { registerGenerateCommand } from './commands/generate';
@@ -19,7 +20,7 @@ const program = new Command('strata')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerAgentCommand, registerLeaseCommand, registerSchedulesCommand, registerRollupCommand, registerRunsCommand, registerConsoleCommand, registerDemoCommand, registerGenerateCommand, registerSandboxCommand, registerSchemaCommand, registerStatusCommand]) register(program, context);
+for (const register of [registerAgentCommand, registerLeaseCommand, registerSchedulesCommand, registerRollupCommand, registerBackfillCommand, registerRunsCommand, registerConsoleCommand, registerDemoCommand, registerGenerateCommand, registerSandboxCommand, registerSchemaCommand, registerStatusCommand]) register(program, context);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@ import { app, BrowserWindow, ipcMain, safeStorage } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { channels } from '../shared/contract';
-import { createHandlers, type Handlers } from './ipc/handlers';
+import { createHandlers, forwardEvents, type Handlers } from './ipc/handlers';
 import { createLogger } from './log';
 import { loadProfile } from './profile-loader';
 import { createServices, type StrataServices } from './services';
@@ -56,6 +56,8 @@ async function start(): Promise<void> {
     handlers,
     app: location,
     isKnownWindow: (contents) => [...windows].some((window) => window.webContents === contents),
+    knownWindows: () => [...windows].map((window) => window.webContents),
+    forwardEvents: services ? ((ready) => (deliver) => forwardEvents(ready, deliver, logger.scope('events')))(services) : undefined,
     log: logger.scope('ipc'),
   });
   openWindow();

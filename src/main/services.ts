@@ -1,4 +1,5 @@
 import type { Profile } from '../shared/profile';
+import { ClusterBackfillService, type BackfillService, type BackfillServiceOptions } from './backfill/service';
 import { ClusterConnections, type ConnectionOptions } from './cluster/connections';
 import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
@@ -17,6 +18,8 @@ export interface ServiceOptions {
   connection?: ConnectionOptions;
   /** Clock, lease TTL and timings of the scheduler; tests shorten them. */
   scheduler?: SchedulerOptions & { lease?: RedisLeaseOptions };
+  /** Heartbeat and liveness timings of backfills; tests shorten them. */
+  backfill?: BackfillServiceOptions;
 }
 
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
@@ -31,6 +34,8 @@ export interface StrataServices {
   lease: ClusterLease;
   /** Schedules and the scheduler; hosts that should run jobs call scheduler.start(). */
   scheduler: SchedulerService;
+  /** Resumable backfills of rollup windows, with cascade and progress events. */
+  backfill: BackfillService;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -44,7 +49,9 @@ export function createServices(options: ServiceOptions): StrataServices {
   const rollup = new ClusterRollupService(connections, options.logger.scope('rollup'));
   const lease = new RedisLease(connections, options.scheduler?.lease);
   const scheduler = new ClusterScheduler(connections, lease, rollupJobHandlers(rollup), options.logger.scope('scheduler'), options.scheduler);
-  const disposables = [status, schema, generator, rollup, scheduler];
+  const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), options.backfill);
+  // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
+  const disposables = [status, schema, generator, rollup, scheduler, backfill];
   return {
     connections,
     status,
@@ -53,6 +60,7 @@ export function createServices(options: ServiceOptions): StrataServices {
     rollup,
     lease,
     scheduler,
+    backfill,
     async dispose() {
       for (const service of disposables.reverse()) await service.dispose();
       await connections.dispose();

@@ -1,4 +1,4 @@
-import type { ChannelName, ChannelRequest, ChannelResponse } from './contract';
+import type { ChannelName, ChannelRequest, ChannelResponse, EventName, EventPayload } from './contract';
 import type { Result } from './result';
 
 /** How a host carries one call: Electron's ipcRenderer.invoke in the preload, fetch in the test web host. */
@@ -10,8 +10,8 @@ export type Invoke = <C extends ChannelName>(channel: C, request: ChannelRequest
  */
 export type Unsubscribe = () => void;
 
-/** How a host would deliver events: ipcRenderer.on/removeListener in the preload. No event channels exist yet. */
-export type Subscribe = <T>(event: string, listener: (payload: T) => void) => Unsubscribe;
+/** How a host delivers events: ipcRenderer.on/removeListener in the preload, an EventSource in the test web host. */
+export type Subscribe = <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => Unsubscribe;
 
 /** The task-shaped API the renderer sees as `window.strata`; it never sees channels or ipcRenderer. */
 export interface StrataApi {
@@ -38,9 +38,23 @@ export interface StrataApi {
     /** Who holds the cluster's scheduler lease, with which fencing token. */
     status(): Promise<Result<ChannelResponse<'lease:status'>>>;
   };
+  backfill: {
+    /** The dry run: windows with estimated rows and time, and the ranges refused because their source was pruned. */
+    plan(request: ChannelRequest<'backfill:plan'>): Promise<Result<ChannelResponse<'backfill:plan'>>>;
+    /** Starts a backfill in the main process and answers at once with its record; progress comes as events. */
+    start(request: ChannelRequest<'backfill:start'>): Promise<Result<ChannelResponse<'backfill:start'>>>;
+    /** Cancels a backfill this host runs: its current window rolls back and its state becomes `cancelled`. */
+    cancel(request: ChannelRequest<'backfill:cancel'>): Promise<Result<ChannelResponse<'backfill:cancel'>>>;
+    /** Continues an interrupted, cancelled or failed backfill from its next window. */
+    resume(request: ChannelRequest<'backfill:resume'>): Promise<Result<ChannelResponse<'backfill:resume'>>>;
+    /** Recent backfills, newest first. */
+    list(request: ChannelRequest<'backfill:list'>): Promise<Result<ChannelResponse<'backfill:list'>>>;
+    /** Every window started or finished by a backfill this host runs, and its end. */
+    onProgress(listener: (progress: EventPayload<'backfill:onProgress'>) => void): Unsubscribe;
+  };
 }
 
-export function createStrataApi(invoke: Invoke): StrataApi {
+export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi {
   return {
     cluster: {
       status: () => invoke('cluster:status', {}),
@@ -58,6 +72,14 @@ export function createStrataApi(invoke: Invoke): StrataApi {
     },
     lease: {
       status: () => invoke('lease:status', {}),
+    },
+    backfill: {
+      plan: (request) => invoke('backfill:plan', request),
+      start: (request) => invoke('backfill:start', request),
+      cancel: (request) => invoke('backfill:cancel', request),
+      resume: (request) => invoke('backfill:resume', request),
+      list: (request) => invoke('backfill:list', request),
+      onProgress: (listener) => subscribe('backfill:onProgress', listener),
     },
   };
 }

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  backfillIdRequestSchema,
+  backfillListRequestSchema,
+  backfillPlanSchema,
+  backfillProgressSchema,
+  backfillRecordSchema,
+  backfillRequestSchema,
+} from './backfill';
 import { runRecordSchema, runsRequestSchema, watermarkRowSchema } from './rollup';
 import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
 
@@ -112,7 +120,28 @@ export const channels = {
   'lease:status': { request: emptyRequest, response: leaseStatusSchema },
   'rollup:runs': { request: runsRequestSchema, response: z.array(runRecordSchema) },
   'rollup:watermarks': { request: emptyRequest, response: z.array(watermarkRowSchema) },
+  'backfill:plan': { request: backfillRequestSchema, response: backfillPlanSchema },
+  'backfill:start': { request: backfillRequestSchema, response: backfillRecordSchema },
+  'backfill:cancel': { request: backfillIdRequestSchema, response: backfillRecordSchema },
+  'backfill:resume': { request: backfillIdRequestSchema, response: backfillRecordSchema },
+  'backfill:list': { request: backfillListRequestSchema, response: z.array(backfillRecordSchema) },
 } as const;
+
+/**
+ * Events from the main process to the console: name `domain:onSomething` → payload schema. Hosts validate every
+ * payload against its schema before sending it, and the preload exposes each as `domain.onSomething(listener)`.
+ */
+export const events = {
+  'backfill:onProgress': backfillProgressSchema,
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(events, name);
+}
 
 export type Channels = typeof channels;
 export type ChannelName = keyof Channels;

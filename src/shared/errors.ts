@@ -35,6 +35,12 @@ export const ErrorCode = {
   RollupInvalid: 7001,
   SketchInvalid: 7002,
   RollupSourceIncomplete: 7003,
+  BackfillInvalid: 7004,
+  BackfillSourcePruned: 7005,
+  BackfillOverlap: 7006,
+  BackfillNotFound: 7007,
+  BackfillNotResumable: 7008,
+  BackfillNotRunning: 7009,
   // 8xxx: scheduler and cluster lease
   ScheduleInvalidCron: 8001,
   ScheduleUnknownJob: 8002,

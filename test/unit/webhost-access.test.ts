@@ -19,8 +19,11 @@ const status: ClusterStatus = {
   redis: { url: 'redis://127.0.0.1:1/0', reachable: true },
 };
 
-/** Just the part of the services the handlers call; there is no database behind this web host. */
-const services = { status: { get: async () => status, dispose: async () => {} } } as unknown as StrataServices;
+/** Just the part of the services the handlers and the event stream call; there is no database behind this web host. */
+const services = {
+  status: { get: async () => status, dispose: async () => {} },
+  backfill: { onProgress: () => () => {} },
+} as unknown as StrataServices;
 
 interface Reply {
   status: number;

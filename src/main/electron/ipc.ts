@@ -2,9 +2,9 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { channels } from '../../shared/contract';
 import { ErrorCode } from '../../shared/errors';
 import type { Result } from '../../shared/result';
-import { dispatch, type Handlers } from '../ipc/handlers';
+import { dispatch, type DeliverEvent, type Handlers } from '../ipc/handlers';
 import type { ScopedLogger } from '../log';
-import { isTrustedSender, type AppLocation } from './policy';
+import { isAppUrl, isTrustedSender, type AppLocation } from './policy';
 
 export interface IpcRegistrationOptions {
   ipcMain: IpcMain;
@@ -12,6 +12,10 @@ export interface IpcRegistrationOptions {
   app: AppLocation;
   /** True when the webContents belongs to a window this app created. */
   isKnownWindow(contents: WebContents): boolean;
+  /** The windows this app created, the only ones events are sent to. */
+  knownWindows(): WebContents[];
+  /** Connects the services' events to a transport (forwardEvents); absent when there are no services. */
+  forwardEvents?: (deliver: DeliverEvent) => () => void;
   log: ScopedLogger;
 }
 
@@ -38,8 +42,15 @@ export function registerIpcHandlers(options: IpcRegistrationOptions): IpcRegistr
       return dispatch(handlers, channel, payload, log);
     });
   }
+  // Events go only to the console windows' main frames showing the console itself; forwardEvents has validated each payload already.
+  const stopEvents = options.forwardEvents?.((event, payload) => {
+    for (const contents of options.knownWindows()) {
+      if (!contents.isDestroyed() && isAppUrl(contents.getURL(), app)) contents.send(event, payload);
+    }
+  });
   return {
     dispose() {
+      stopEvents?.();
       for (const channel of names) ipcMain.removeHandler(channel);
     },
   };

@@ -1,4 +1,4 @@
-import { channels, isChannelName, type ChannelName, type ChannelRequest, type ChannelResponse } from '../../shared/contract';
+import { channels, events, isChannelName, type ChannelName, type ChannelRequest, type ChannelResponse, type EventName } from '../../shared/contract';
 import { ErrorCode } from '../../shared/errors';
 import { toFailure, type Result } from '../../shared/result';
 import type { ScopedLogger } from '../log';
@@ -16,6 +16,37 @@ export function createHandlers(services: StrataServices): Handlers {
     'lease:status': () => services.lease.status(),
     'rollup:runs': (request) => services.rollup.runs(request),
     'rollup:watermarks': () => services.rollup.watermarks(),
+    'backfill:plan': (request) => services.backfill.plan(request),
+    'backfill:start': async (request) => (await services.backfill.start(request)).record,
+    'backfill:cancel': (request) => services.backfill.cancel(request.id),
+    'backfill:resume': async (request) => (await services.backfill.resume(request.id)).record,
+    'backfill:list': (request) => services.backfill.list(request.limit),
+  };
+}
+
+/** Hands one validated event to a host's transport (webContents.send, a Server-Sent Events stream). */
+export type DeliverEvent = (event: EventName, payload: unknown) => void;
+
+/**
+ * Connects every contract event of the services to a host's transport, and returns the function that disconnects
+ * them. Each payload is checked against its schema first: a malformed event is logged and never sent.
+ */
+export function forwardEvents(services: Pick<StrataServices, 'backfill'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
+  const send = (event: EventName, payload: unknown) => {
+    const checked = events[event].safeParse(payload);
+    if (!checked.success) {
+      log.error(`refused to send a malformed ${event} event`, checked.error.message);
+      return;
+    }
+    try {
+      deliver(event, checked.data);
+    } catch (error) {
+      log.warn(`could not deliver a ${event} event`, error);
+    }
+  };
+  const unsubscribes = [services.backfill.onProgress((progress) => send('backfill:onProgress', progress))];
+  return () => {
+    for (const unsubscribe of unsubscribes) unsubscribe();
   };
 }
 

@@ -157,6 +157,39 @@ function scheduleTables(): string[] {
   ];
 }
 
+// Migration 4: backfills, so one that was interrupted can be resumed from its next window and two that overlap
+// are refused. Only the control shard (shard 0) uses it; every shard gets it so all shards keep one schema.
+function backfillTable(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS strata_backfills (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  level VARCHAR(16) NOT NULL,
+  range_from DATETIME NOT NULL,
+  range_to DATETIME NOT NULL,
+  shards VARCHAR(4000) NOT NULL,
+  cascade_up TINYINT(1) NOT NULL DEFAULT 0,
+  state VARCHAR(16) NOT NULL,
+  windows_total INT UNSIGNED NOT NULL,
+  windows_done INT UNSIGNED NOT NULL DEFAULT 0,
+  next_window_level VARCHAR(16) NULL,
+  next_window_start DATETIME NULL,
+  rows_read BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_written BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  estimated_ms BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  created_by VARCHAR(255) NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  pid INT UNSIGNED NOT NULL,
+  created_at DATETIME(3) NOT NULL,
+  started_at DATETIME(3) NOT NULL,
+  updated_at DATETIME(3) NOT NULL,
+  finished_at DATETIME(3) NULL,
+  error TEXT NULL,
+  KEY idx_state (state),
+  KEY idx_created (created_at)
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
 /** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
 const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
 
@@ -173,6 +206,7 @@ export const MIGRATIONS: readonly Migration[] = [
   defineMigration(1, 'initial tables', initialTables),
   defineMigration(2, 'rollup engine', rollupEngine),
   defineMigration(3, 'scheduler schedules', scheduleTables),
+  defineMigration(4, 'backfills', backfillTable),
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

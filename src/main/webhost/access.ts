@@ -31,6 +31,18 @@ export function isExpectedHost(hostHeader: string | undefined, port: number): bo
   return hostHeader === `${LOOPBACK_ADDRESS}:${port}` || hostHeader === `localhost:${port}`;
 }
 
+/**
+ * For requests authenticated by the cookie alone (the event stream): a browser names the page's origin in `Origin`
+ * on cross-origin requests and says where a request comes from in `Sec-Fetch-Site`; both must be this console.
+ * Same-origin GETs may omit `Origin`, so only a present, foreign one is refused.
+ */
+export function isExpectedOrigin(request: IncomingMessage, port: number): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== `http://${LOOPBACK_ADDRESS}:${port}` && origin !== `http://localhost:${port}`) return false;
+  const site = request.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
 export function readCookie(request: IncomingMessage, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const separator = part.indexOf('=');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import type { Result } from '../../shared/result';
 import { CONTENT_SECURITY_POLICY } from '../electron/csp';
-import { createHandlers, dispatch, type Handlers } from '../ipc/handlers';
+import { createHandlers, dispatch, forwardEvents, type Handlers } from '../ipc/handlers';
 import type { Logger, ScopedLogger } from '../log';
 import type { StrataServices } from '../services';
 import {
@@ -11,6 +11,7 @@ import {
   TOKEN_HEADER,
   cookieName,
   isExpectedHost,
+  isExpectedOrigin,
   newAccessToken,
   readCookie,
   sameToken,
@@ -39,6 +40,8 @@ export interface WebHost {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** A comment line on idle event streams, so proxies and the browser do not take a quiet stream for a dead one. */
+const EVENT_STREAM_KEEPALIVE_MS = 15_000;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -103,10 +106,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = newAccessToken();
   const files = await RendererFiles.open(options.rendererDir, token);
   const handlers = createHandlers(options.services);
+  const streams = new EventStreams();
   const server = createServer();
   const port = await listen(server, options.port ?? 0);
+  const stopEvents = forwardEvents(options.services, (event, payload) => streams.send(event, payload), log);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    handleRequest({ request, response, port, token, files, handlers, log }).catch((error: unknown) => {
+    handleRequest({ request, response, port, token, files, handlers, streams, log }).catch((error: unknown) => {
       log.error('request failed', error);
       if (!response.headersSent) sendJson(response, 500, { ok: false, code: ErrorCode.Internal, message: 'Internal error; see the log for details.' });
       else response.destroy();
@@ -120,6 +125,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     token,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        stopEvents();
+        streams.closeAll();
         server.close((error) => (error ? reject(error) : resolve()));
         // Browsers keep connections alive; without this close() would wait for them to time out.
         server.closeAllConnections();
@@ -147,7 +154,43 @@ interface RequestContext {
   token: string;
   files: RendererFiles;
   handlers: Handlers;
+  streams: EventStreams;
   log: ScopedLogger;
+}
+
+/** The open `/events` streams; every contract event goes to all of them as one Server-Sent Event. */
+class EventStreams {
+  private readonly open = new Set<ServerResponse>();
+  private keepalive: NodeJS.Timeout | undefined;
+
+  add(response: ServerResponse): void {
+    this.open.add(response);
+    response.on('close', () => {
+      this.open.delete(response);
+      if (this.open.size === 0) this.stopKeepalive();
+    });
+    this.keepalive ??= setInterval(() => this.write(': keepalive\n\n'), EVENT_STREAM_KEEPALIVE_MS);
+    this.keepalive.unref();
+  }
+
+  send(event: string, payload: unknown): void {
+    this.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
+  closeAll(): void {
+    this.stopKeepalive();
+    for (const response of this.open) response.end();
+    this.open.clear();
+  }
+
+  private write(text: string): void {
+    for (const response of this.open) response.write(text);
+  }
+
+  private stopKeepalive(): void {
+    clearInterval(this.keepalive);
+    this.keepalive = undefined;
+  }
 }
 
 async function handleRequest(context: RequestContext): Promise<void> {
@@ -165,6 +208,14 @@ async function handleRequest(context: RequestContext): Promise<void> {
         throw new HttpFailure(401, ErrorCode.ForbiddenSender, 'missing or wrong access token; open the URL that strata console printed');
       }
       await serveApi(context, url);
+      return;
+    }
+    if (url.pathname === '/events') {
+      // An EventSource cannot send the token header: the SameSite cookie, the Host and the Origin protect it.
+      if (!hasCookie || !isExpectedOrigin(request, port)) {
+        throw new HttpFailure(401, ErrorCode.ForbiddenSender, 'missing or wrong access token; open the URL that strata console printed');
+      }
+      serveEvents(context);
       return;
     }
     const queryToken = url.searchParams.get('token') ?? undefined;
@@ -196,6 +247,15 @@ async function serveApi(context: RequestContext, url: URL): Promise<void> {
   const payload = await readJsonBody(request);
   const result = await dispatch(handlers, channel, payload, context.log);
   sendJson(response, 200, result);
+}
+
+function serveEvents(context: RequestContext): void {
+  const { request, response, streams } = context;
+  if (request.method !== 'GET') throw new HttpFailure(405, ErrorCode.InvalidInput, 'the event stream is read with GET');
+  response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  // The first bytes tell the browser the stream is open, so it fires `open` at once.
+  response.write(': connected\n\n');
+  streams.add(response);
 }
 
 async function serveFile(context: RequestContext, url: URL): Promise<void> {

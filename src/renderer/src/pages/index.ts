@@ -1,4 +1,5 @@
 import type { ComponentType } from 'react';
+import { BackfillPage } from './backfill/BackfillPage';
 import { ClusterOverviewPage } from './cluster-overview/ClusterOverviewPage';
 import { JobsPage } from './jobs/JobsPage';
 import { SchedulesPage } from './schedules/SchedulesPage';
@@ -18,4 +19,5 @@ export const PAGES: readonly [ConsolePage, ...ConsolePage[]] = [
   { id: 'cluster-overview', label: 'Cluster overview', section: 'Cluster', component: ClusterOverviewPage },
   { id: 'jobs', label: 'Jobs', section: 'Rollups', component: JobsPage },
   { id: 'schedules', label: 'Schedules', section: 'Rollups', component: SchedulesPage },
+  { id: 'backfill', label: 'Backfill', section: 'Rollups', component: BackfillPage },
 ];

@@ -1,0 +1,219 @@
+import { SingleBar } from 'cli-progress';
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import type { BackfillPlan, BackfillProgress, BackfillRecord, BackfillWindowResult } from '../../shared/backfill';
+import { ErrorCode, StrataError } from '../../shared/errors';
+import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel } from '../../shared/rollup';
+import type { BackfillOutcome, BackfillRun } from '../../main/backfill/service';
+import type { StrataServices } from '../../main/services';
+import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
+import { parseShardList } from './schema';
+
+interface BackfillOptions {
+  level?: string;
+  from?: string;
+  to?: string;
+  shards?: number[];
+  dryRun?: boolean;
+  cascade?: boolean;
+  resume?: string;
+  profile?: string;
+  json?: boolean;
+}
+
+/** Exit code of a run stopped with Ctrl-C, as shells report SIGINT. */
+const EXIT_CANCELLED = 130;
+
+const isoUtc = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+const count = (value: number) => value.toLocaleString('en-US');
+const shortTime = (text: string) => text.replace(':00.000Z', 'Z');
+
+function invalid(message: string): never {
+  throw new StrataError(ErrorCode.BackfillInvalid, message);
+}
+
+function parseTime(name: string, text: string): Date {
+  if (!isoUtc.safeParse(text).success) invalid(`--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z, got '${text}'`);
+  const offset = /([+-]\d{2}:?\d{2})$/.exec(text)?.[1];
+  if (offset && !/^[+-]00:?00$/.test(offset)) invalid(`--${name} must be in UTC (end in Z), got '${text}'`);
+  return new Date(text);
+}
+
+/** What the options ask for, checked before the profile is read: a new backfill, or the id of one to resume. */
+export function parseBackfillOptions(options: BackfillOptions): { resume: number } | { level: RollupLevel; from: Date; to: Date } {
+  if (options.resume !== undefined) {
+    if (!/^\d+$/.test(options.resume) || Number(options.resume) < 1) invalid(`--resume takes a backfill id (a positive whole number), got '${options.resume}'`);
+    if (options.level || options.from || options.to || options.shards || options.cascade || options.dryRun) {
+      invalid('--resume continues a stored backfill with its own level, range, shards and cascade; give no other options');
+    }
+    return { resume: Number(options.resume) };
+  }
+  const level = rollupLevelSchema.safeParse(options.level);
+  if (!level.success) invalid(`--level must be one of ${ROLLUP_LEVELS.join(', ')}, got '${options.level ?? ''}'`);
+  if (options.from === undefined || options.to === undefined) invalid('--from and --to are both required: the range to backfill');
+  const from = parseTime('from', options.from);
+  const to = parseTime('to', options.to);
+  if (from >= to) invalid(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
+  return { level: level.data, from, to };
+}
+
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+}
+
+export function formatBackfillPlan(plan: BackfillPlan): string {
+  const lines = [`backfill ${plan.level} ${plan.from} → ${plan.to} on shards ${plan.shards.join(',')}${plan.cascade ? ' with cascade' : ''}: ${plan.windows.length} windows`];
+  for (const window of plan.windows) {
+    lines.push(
+      `  ${window.level.padEnd(8)} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.kind.padEnd(8)}  source rows ~${count(window.estimatedSourceRows)}  ~${formatDurationMs(window.estimatedMs)}`,
+    );
+  }
+  lines.push(`estimated ${count(plan.estimatedSourceRows)} source rows, ${formatDurationMs(plan.estimatedMs)}`);
+  for (const estimate of Object.values(plan.estimates)) lines.push(`  time estimate ${estimate.note}`);
+  for (const problem of plan.problems) lines.push(`shard ${problem.shard} DOWN: ${problem.message}`);
+  for (const range of plan.refused) lines.push(`REFUSED ${range.level} ${shortTime(range.from)} → ${shortTime(range.to)}: ${range.message}`);
+  return lines.join('\n');
+}
+
+function windowLine(window: BackfillWindowResult): string {
+  const skipped = window.skippedShards.length > 0 ? `  skipped shards ${window.skippedShards.join(',')} (source not complete yet)` : '';
+  return `  ${window.level.padEnd(8)} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.outcome}  read ${count(window.rowsRead)}  wrote ${count(window.rowsWritten)}${skipped}${window.error ? `  ${window.error}` : ''}`;
+}
+
+export function formatBackfillOutcome(outcome: BackfillOutcome): string {
+  const { record } = outcome;
+  const lines = outcome.windows.map(windowLine);
+  lines.push(`backfill ${record.id} ${record.state}: ${record.windowsDone}/${record.windowsTotal} windows, read ${count(record.rowsRead)}, wrote ${count(record.rowsWritten)}`);
+  if (record.error) lines.push(`  ${record.error}`);
+  if (record.state !== 'done') lines.push(`  continue with: strata backfill --resume ${record.id}`);
+  return lines.join('\n');
+}
+
+export function formatBackfillList(records: BackfillRecord[]): string {
+  if (records.length === 0) return 'no backfills yet';
+  const header = ['ID', 'STATE', 'LEVEL', 'FROM', 'TO', 'SHARDS', 'CASCADE', 'WINDOWS', 'NEXT', 'BY', 'HOST', 'UPDATED', 'ERROR'];
+  const rows = records.map((record) => [
+    String(record.id),
+    record.state,
+    record.level,
+    shortTime(record.from),
+    shortTime(record.to),
+    record.shards.join(','),
+    record.cascade ? 'yes' : 'no',
+    `${record.windowsDone}/${record.windowsTotal}`,
+    record.nextWindowStart ? `${record.nextWindowLevel} ${shortTime(record.nextWindowStart)}` : '-',
+    record.createdBy,
+    `${record.host}:${record.pid}`,
+    record.updatedAt.replace(/\.\d{3}Z$/, 'Z'),
+    record.error ?? '',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** A progress bar on stderr when a person is watching; one line per window when stderr is not a terminal. */
+function progressDisplay(mode: 'bar' | 'none'): { update(progress: BackfillProgress): void; stop(): void } {
+  if (mode === 'none') return { update() {}, stop() {} };
+  const bar = new SingleBar({ format: 'backfill [{bar}] {value}/{total} windows | {window} | {rows} rows | ETA {remaining}', hideCursor: true, clearOnComplete: true });
+  let started = false;
+  return {
+    update(progress) {
+      const payload = {
+        window: progress.window ? `${progress.window.level} ${shortTime(progress.window.windowStart)}` : '',
+        rows: count(progress.rowsRead),
+        remaining: formatDurationMs(progress.estimatedRemainingMs),
+      };
+      if (!started) {
+        bar.start(progress.windowsTotal, progress.windowsDone, payload);
+        started = true;
+      } else {
+        bar.update(progress.windowsDone, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** Starts or resumes, shows progress until it ends, and turns Ctrl-C into a cancel that rolls the current window back. */
+async function runToEnd(services: StrataServices, begin: () => Promise<BackfillRun>, json: boolean | undefined): Promise<BackfillOutcome> {
+  const display = progressDisplay(!json && process.stderr.isTTY ? 'bar' : 'none');
+  let backfillId: number | undefined;
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    if (backfillId !== undefined) services.backfill.cancel(backfillId).catch(() => {});
+  };
+  process.on('SIGINT', onInterrupt);
+  const unsubscribe = services.backfill.onProgress((progress) => {
+    if (progress.backfillId === backfillId) display.update(progress);
+  });
+  try {
+    const run = await begin();
+    backfillId = run.record.id;
+    if (!json) process.stderr.write(`backfill ${backfillId}: ${run.record.windowsTotal - run.record.windowsDone} windows to go (Ctrl-C cancels; --resume ${backfillId} continues)\n`);
+    if (interrupted) onInterrupt();
+    return await run.finished;
+  } finally {
+    display.stop();
+    unsubscribe();
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+function finish(context: CliContext, outcome: BackfillOutcome, json: boolean | undefined): void {
+  context.print(json, outcome, () => formatBackfillOutcome(outcome));
+  if (outcome.record.state === 'cancelled') context.setExitCode(EXIT_CANCELLED);
+  else if (outcome.record.state !== 'done') context.setExitCode(1);
+}
+
+export const registerBackfillCommand: CommandRegistrar = (program, context) => {
+  const backfill = program
+    .command('backfill')
+    .description('recompute a range of rollup windows window by window (with --cascade, the days and months above them too); resumable')
+    .addOption(new Option('--level <level>', 'hourly, daily or monthly'))
+    .addOption(new Option('--from <iso>', 'start of the range, ISO-8601 UTC (the whole window holding it is included)'))
+    .addOption(new Option('--to <iso>', 'end of the range (exclusive), ISO-8601 UTC'))
+    .addOption(new Option('--shards <list>', 'only these shard indexes, such as 0,2').argParser(parseShardList))
+    .addOption(new Option('--cascade', 're-roll the days covering changed hours and the months covering those days, where their source is complete'))
+    .addOption(new Option('--dry-run', 'list the windows with estimated source rows and time, and the refused ranges; change nothing'))
+    .addOption(new Option('--resume <id>', 'continue an interrupted, cancelled or failed backfill from its next window'))
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (options: BackfillOptions) => {
+      // Checked before the profile is even read: bad input never touches a shard.
+      const parsed = parseBackfillOptions(options);
+      await context.withServices(options.profile, async (services) => {
+        if ('resume' in parsed) {
+          finish(context, await runToEnd(services, () => services.backfill.resume(parsed.resume), options.json), options.json);
+          return;
+        }
+        const request = { level: parsed.level, from: parsed.from.toISOString(), to: parsed.to.toISOString(), shards: options.shards, cascade: Boolean(options.cascade) };
+        if (options.dryRun) {
+          const plan = await services.backfill.plan(request);
+          context.print(options.json, plan, () => formatBackfillPlan(plan));
+          if (plan.refused.length > 0 || plan.problems.length > 0) context.setExitCode(1);
+          return;
+        }
+        finish(context, await runToEnd(services, () => services.backfill.start(request), options.json), options.json);
+      });
+    });
+  backfill
+    .command('list')
+    .description('recent backfills, newest first: state, range, windows done, next window, who and where')
+    .addOption(new Option('--limit <n>', 'how many (1-200)').default('20'))
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (options: { limit: string }, command: Command) => {
+      // --json and --profile may be given before `list`, where the parent command takes them.
+      const all = command.optsWithGlobals<{ limit: string; profile?: string; json?: boolean }>();
+      const limit = /^\d+$/.test(options.limit) ? Number(options.limit) : Number.NaN;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) invalid(`--limit must be a whole number from 1 to 200, got '${options.limit}'`);
+      const records = await context.withServices(all.profile, (services) => services.backfill.list(limit));
+      context.print(all.json, records, () => formatBackfillList(records));
+    });
+};

@@ -1,0 +1,242 @@
+import { ErrorCode, StrataError } from '../../shared/errors';
+import type { BackfillState, RefusedRange, TimeEstimate } from '../../shared/backfill';
+import type { RetentionPolicy, RollupLevel } from '../../shared/rollup';
+import { LEVELS, planRange, retentionStart } from '../rollup/plan';
+import { periodStart } from '../schema/partitions';
+
+/**
+ * The backfill planner: which windows a backfill runs and in what order, which of them can no longer be rebuilt,
+ * how long it should take, and when a stored backfill is really running. Pure: no connections, no clock.
+ */
+
+export interface BackfillStep {
+  level: RollupLevel;
+  start: Date;
+  end: Date;
+  kind: 'range' | 'cascade';
+}
+
+export const BACKFILLS_TABLE = 'strata_backfills';
+
+/** Backfills are stored on the control shard, like the schedules. */
+export const BACKFILL_CONTROL_SHARD = 0;
+
+/** A backfill may not plan more windows than this: the windows are listed in the dry run and in the console. */
+export const MAX_BACKFILL_WINDOWS = 20_000;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+const COARSER: Record<RollupLevel, RollupLevel | undefined> = { hourly: 'daily', daily: 'monthly', monthly: undefined };
+
+function invalid(message: string): never {
+  throw new StrataError(ErrorCode.BackfillInvalid, message);
+}
+
+/** Checks and reads the request's times: valid ISO instants, from before to. */
+export function parseRange(fromText: string, toText: string): { from: Date; to: Date } {
+  const from = new Date(fromText);
+  const to = new Date(toText);
+  if (Number.isNaN(from.getTime())) invalid(`from must be an ISO-8601 UTC time, got '${fromText}'`);
+  if (Number.isNaN(to.getTime())) invalid(`to must be an ISO-8601 UTC time, got '${toText}'`);
+  if (from >= to) invalid(`from (${from.toISOString()}) must be before to (${to.toISOString()})`);
+  return { from, to };
+}
+
+/** The windows of one level that cover [from, to), expanded to whole windows. */
+function levelWindows(level: RollupLevel, from: Date, to: Date, kind: BackfillStep['kind']): BackfillStep[] {
+  return planRange(level, from, to, { maxWindows: MAX_BACKFILL_WINDOWS }).map((window) => ({ level, start: window.start, end: window.end, kind }));
+}
+
+/**
+ * Every window of a backfill in the order it runs: the asked-for windows oldest first, then with cascade the days
+ * that cover them, then the months that cover those. Deterministic, so a resumed backfill finds its place by count.
+ */
+export function backfillSteps(level: RollupLevel, from: Date, to: Date, cascade: boolean): BackfillStep[] {
+  const steps = levelWindows(level, from, to, 'range');
+  if (steps.length > MAX_BACKFILL_WINDOWS) invalid(`the range holds ${steps.length} ${level} windows, more than ${MAX_BACKFILL_WINDOWS}; split it into smaller backfills`);
+  if (!cascade || steps.length === 0) return steps;
+  let below = steps;
+  for (let coarser = COARSER[level]; coarser; coarser = COARSER[coarser]) {
+    const covering = levelWindows(coarser, below[0]!.start, below.at(-1)!.end, 'cascade');
+    steps.push(...covering);
+    below = covering;
+  }
+  return steps;
+}
+
+/** The whole time a backfill rewrites, cascade included: what two backfills must not share. */
+export function affectedSpan(steps: readonly BackfillStep[]): { from: Date; to: Date } | undefined {
+  if (steps.length === 0) return undefined;
+  const from = Math.min(...steps.map((step) => step.start.getTime()));
+  const to = Math.max(...steps.map((step) => step.end.getTime()));
+  return { from: new Date(from), to: new Date(to) };
+}
+
+export interface BackfillSpan {
+  from: Date;
+  to: Date;
+  shards: readonly number[];
+}
+
+/** Two backfills collide when they rewrite some of the same time on some of the same shards. */
+export function spansOverlap(a: BackfillSpan, b: BackfillSpan): boolean {
+  return a.from < b.to && b.from < a.to && a.shards.some((shard) => b.shards.includes(shard));
+}
+
+/**
+ * Whether a cascade window can be re-rolled on a shard: every source window under it must be in, either because the
+ * source level's watermark has passed its end or because this backfill itself rebuilt all of them.
+ */
+export function cascadeSourceComplete(step: BackfillStep, sourceWatermark: Date | null, rebuilt: readonly BackfillStep[]): boolean {
+  if (sourceWatermark && sourceWatermark >= step.end) return true;
+  const sourceLevel = LEVELS[step.level].sourceLevel;
+  const covering = rebuilt.filter((candidate) => candidate.level === sourceLevel && candidate.kind === 'range');
+  if (covering.length === 0) return false;
+  return covering[0]!.start <= step.start && covering.at(-1)!.end >= step.end;
+}
+
+/** The instant before which each table's rows are past retention at `now`. */
+export function keptSince(table: 'raw' | RollupLevel, now: Date, retention: RetentionPolicy): Date | null {
+  const kept = { raw: retention.rawHours * HOUR_MS, hourly: retention.hourlyDays * DAY_MS, daily: retention.dailyDays * DAY_MS, monthly: undefined }[table];
+  return kept === undefined ? null : new Date(now.getTime() - kept);
+}
+
+/** True when retention no longer keeps the source of this window: it may have been pruned. */
+export function outsideSourceRetention(step: Pick<BackfillStep, 'level' | 'start'>, now: Date, retention: RetentionPolicy): boolean {
+  return step.start < retentionStart(step.level, now, retention);
+}
+
+/**
+ * The finest level whose own rows retention still keeps for a window whose source is gone: backfilling the level
+ * above it rebuilds from them. Null when only the monthly rows are left, which nothing is built from.
+ */
+export function rebuildableFrom(step: Pick<BackfillStep, 'level' | 'start'>, now: Date, retention: RetentionPolicy): RollupLevel | null {
+  for (let level: RollupLevel | undefined = step.level; level && level !== 'monthly'; level = COARSER[level]) {
+    const since = keptSince(level, now, retention);
+    if (since && step.start >= periodStart(since, LEVELS[level].granularity)) return level;
+  }
+  return null;
+}
+
+const TABLE_WORDS: Record<RollupLevel, string> = { hourly: 'raw page views', daily: 'hourly rows', monthly: 'daily rows' };
+const KEPT_WORDS = (retention: RetentionPolicy): Record<RollupLevel, string> => ({
+  hourly: `${retention.rawHours} h`,
+  daily: `${retention.hourlyDays} days`,
+  monthly: `${retention.dailyDays} days`,
+});
+
+/** Refused windows (oldest first) merged into ranges that share their level to rebuild from, each with its sentence. */
+export function refusedRanges(
+  steps: ReadonlyArray<Pick<BackfillStep, 'level' | 'start' | 'end'> & { shards: readonly number[] }>,
+  now: Date,
+  retention: RetentionPolicy,
+): RefusedRange[] {
+  const ranges: Array<RefusedRange & { shardSet: Set<number> }> = [];
+  for (const step of steps) {
+    const rebuildFrom = rebuildableFrom(step, now, retention);
+    const last = ranges.at(-1);
+    if (last && last.level === step.level && last.rebuildFrom === rebuildFrom && last.to === step.start.toISOString()) {
+      last.to = step.end.toISOString();
+      for (const shard of step.shards) last.shardSet.add(shard);
+      continue;
+    }
+    ranges.push({ level: step.level, from: step.start.toISOString(), to: step.end.toISOString(), rebuildFrom, message: '', shardSet: new Set(step.shards) });
+  }
+  return ranges.map(({ shardSet, ...range }) => {
+    const shards = [...shardSet].sort((a, b) => a - b).map((shard) => `shard ${shard}`).join(', ');
+    const gone = `the ${TABLE_WORDS[range.level]} of ${range.from} – ${range.to} were pruned on ${shards} (kept ${KEPT_WORDS(retention)[range.level]})`;
+    const advice = range.rebuildFrom
+      ? `the ${range.rebuildFrom} rows still hold it: backfill --level ${COARSER[range.rebuildFrom]} rebuilds from them`
+      : 'only the monthly rows still hold it, and nothing is rebuilt from them';
+    return { ...range, message: `${gone}; ${advice}` };
+  });
+}
+
+/** Assumed rates when a level has no run history yet; stated in the dry run so nobody mistakes them for measurements. */
+export const FALLBACK_RATES: Record<RollupLevel, { rowsPerSecond: number; msPerWindow: number }> = {
+  hourly: { rowsPerSecond: 50_000, msPerWindow: 50 },
+  daily: { rowsPerSecond: 20_000, msPerWindow: 50 },
+  monthly: { rowsPerSecond: 20_000, msPerWindow: 50 },
+};
+
+/**
+ * A level's cost model from its past windows: a fixed cost per window (the fastest window seen) plus a cost per
+ * source row (the rest of the time over all rows read). Falls back to stated rates without usable history.
+ */
+export function estimateFromHistory(level: RollupLevel, samples: ReadonlyArray<{ rowsRead: number; durationMs: number }>): TimeEstimate {
+  const usable = samples.filter((sample) => sample.rowsRead > 0 && sample.durationMs >= 0);
+  if (usable.length === 0) {
+    const fallback = FALLBACK_RATES[level];
+    return {
+      basis: 'fallback',
+      msPerRow: 1000 / fallback.rowsPerSecond,
+      msPerWindow: fallback.msPerWindow,
+      note: `no ${level} run history yet: assumed ${fallback.rowsPerSecond.toLocaleString('en-US')} source rows/s and ${fallback.msPerWindow} ms per window`,
+    };
+  }
+  const msPerWindow = Math.min(...usable.map((sample) => sample.durationMs));
+  const rows = usable.reduce((sum, sample) => sum + sample.rowsRead, 0);
+  const variableMs = usable.reduce((sum, sample) => sum + sample.durationMs - msPerWindow, 0);
+  const msPerRow = variableMs / rows;
+  const rate = msPerRow > 0 ? `${Math.round(1000 / msPerRow).toLocaleString('en-US')} source rows/s` : 'no measurable cost per row';
+  return { basis: 'history', msPerRow, msPerWindow, note: `from the last ${usable.length} ${level} windows: ${rate} plus ${Math.round(msPerWindow)} ms per window` };
+}
+
+/** Shards run a window in parallel, so a window takes as long as its slowest shard. */
+export function windowEstimateMs(rowsPerShard: readonly number[], estimate: Pick<TimeEstimate, 'msPerRow' | 'msPerWindow'>): number {
+  if (rowsPerShard.length === 0) return 0;
+  return Math.round(Math.max(...rowsPerShard.map((rows) => estimate.msPerWindow + rows * estimate.msPerRow)));
+}
+
+/**
+ * Time left: the planned time of the windows still to run, scaled by how the finished ones compared with their plan
+ * (a cluster twice as slow as its history finishes twice as late).
+ */
+export function remainingMs(plannedMs: readonly number[], firstWindowThisRun: number, done: number, elapsedThisRunMs: number): number {
+  const remaining = plannedMs.slice(done).reduce((sum, ms) => sum + ms, 0);
+  const plannedSoFar = plannedMs.slice(firstWindowThisRun, done).reduce((sum, ms) => sum + ms, 0);
+  if (done <= firstWindowThisRun || plannedSoFar <= 0) return Math.round(remaining);
+  return Math.round(remaining * (elapsedThisRunMs / plannedSoFar));
+}
+
+/** What is needed to tell a backfill stored as running from one whose process is gone. */
+export interface LivenessCheck {
+  thisHost: string;
+  /** Ids this process runs right now. */
+  runningHere: ReadonlySet<number>;
+  /** Whether a process with this id exists on this host. */
+  pidAlive(pid: number): boolean;
+  now: Date;
+  /** A backfill on another host whose heartbeat is older than this is taken as interrupted. */
+  staleAfterMs: number;
+}
+
+/** The state to show: a `running` row whose process died (kill -9, a crash, a reboot) is `interrupted`. */
+export function effectiveState(stored: { id: number; state: string; host: string; pid: number; updatedAt: Date }, check: LivenessCheck): BackfillState {
+  if (stored.state !== 'running') return stored.state as BackfillState;
+  if (check.runningHere.has(stored.id)) return 'running';
+  if (stored.host === check.thisHost) return check.pidAlive(stored.pid) ? 'running' : 'interrupted';
+  return check.now.getTime() - stored.updatedAt.getTime() > check.staleAfterMs ? 'interrupted' : 'running';
+}
+
+/** Source windows of one level that hold rows, as epoch seconds: tells a pruned window from imported history. */
+export function presentSourceWindowsSql(level: RollupLevel): string {
+  const { source, sourceColumn } = LEVELS[level];
+  const start = {
+    hourly: `UNIX_TIMESTAMP(${sourceColumn}) DIV 3600 * 3600`,
+    daily: `UNIX_TIMESTAMP(DATE(${sourceColumn}))`,
+    monthly: `UNIX_TIMESTAMP(DATE_FORMAT(${sourceColumn}, '%Y-%m-01'))`,
+  }[level];
+  return `SELECT DISTINCT ${start} AS start_epoch FROM ${source} WHERE ${sourceColumn} >= ? AND ${sourceColumn} < ?`;
+}
+
+/** Shards of a request: all when none are named; each named once, in order. */
+export function resolveShards(requested: readonly number[] | undefined, shardCount: number): number[] {
+  const shards = requested ? [...new Set(requested)].sort((a, b) => a - b) : Array.from({ length: shardCount }, (_, index) => index);
+  for (const shard of shards) {
+    if (shard >= shardCount) throw new StrataError(ErrorCode.UnknownShard, `shard ${shard} does not exist; the profile has ${shardCount} shards (0-${shardCount - 1})`);
+  }
+  if (shards.length === 0) invalid('name at least one shard');
+  return shards;
+}

@@ -1,0 +1,132 @@
+import { Alert, Button, Group, Modal, Stack, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import type { BackfillRequest } from '../../../../shared/backfill';
+import { failureText } from '../../api/failure';
+import { QueryFailure } from '../../components/QueryFailure';
+import { SectionTitle } from '../../components/SectionTitle';
+import { formatDuration, formatUtc } from '../../format';
+import { BackfillForm, toRequest, type BackfillFormValues } from './BackfillForm';
+import { PlanView } from './PlanView';
+import { ProgressCard } from './ProgressCard';
+import { RecentBackfills } from './RecentBackfills';
+import { useBackfillActions, useBackfillProgress, useBackfills, usePlanBackfill } from './use-backfill';
+
+const HOUR_MS = 3_600_000;
+
+/** Yesterday's first two hours: a harmless range to start editing from. */
+function initialValues(): BackfillFormValues {
+  const yesterday = Math.floor(Date.now() / (24 * HOUR_MS)) * 24 * HOUR_MS - 24 * HOUR_MS;
+  return { level: 'hourly', from: new Date(yesterday).toISOString(), to: new Date(yesterday + 2 * HOUR_MS).toISOString(), shards: '', cascade: false };
+}
+
+/** Recompute a range of rollup windows: dry run, start after a confirmation, live progress with Cancel, Resume. */
+export function BackfillPage() {
+  const [values, setValues] = useState(initialValues);
+  const [confirming, setConfirming] = useState(false);
+  const [trackedId, setTrackedId] = useState<number | undefined>();
+  const [formProblem, setFormProblem] = useState<string | undefined>();
+  const plan = usePlanBackfill();
+  const actions = useBackfillActions();
+  const backfills = useBackfills();
+  const progress = useBackfillProgress();
+  const shown = trackedId !== undefined ? progress.latest.get(trackedId) : undefined;
+
+  const withRequest = (then: (request: BackfillRequest) => void) => {
+    const checked = toRequest(values);
+    if ('problem' in checked) {
+      setFormProblem(checked.problem);
+      return;
+    }
+    setFormProblem(undefined);
+    then(checked.request);
+  };
+  const dryRun = () => withRequest((request) => plan.mutate(request));
+  const start = () =>
+    withRequest((request) =>
+      actions.start.mutate(request, {
+        onSuccess: (record) => {
+          setTrackedId(record.id);
+          setConfirming(false);
+        },
+      }),
+    );
+  const resume = (id: number) => actions.resume.mutate(id, { onSuccess: (record) => setTrackedId(record.id) });
+  const refusal = [plan.error, actions.start.error, actions.resume.error, actions.cancel.error].find(Boolean);
+  const refusalText = refusal ? failureText(refusal, 'the backfill') : undefined;
+
+  return (
+    <Stack gap="lg" data-testid="page-backfill">
+      <div>
+        <Title order={2} fw={650}>
+          Backfill
+        </Title>
+        <Text size="sm" c="dimmed">
+          Recompute rollup windows from their source, window by window; resumable after a crash · times in UTC
+        </Text>
+      </div>
+      <BackfillForm
+        values={values}
+        onChange={(next) => {
+          setValues(next);
+          plan.reset();
+        }}
+        onDryRun={dryRun}
+        onStart={() => {
+          actions.start.reset();
+          setConfirming(true);
+        }}
+        busy={plan.isPending || actions.start.isPending}
+      />
+      {formProblem && (
+        <Alert color="orange" variant="light" data-testid="form-problem">
+          {formProblem}
+        </Alert>
+      )}
+      {refusalText && !confirming && (
+        <Alert color="red" variant="light" title={refusalText.title} data-testid="backfill-refusal">
+          {refusalText.message}
+        </Alert>
+      )}
+      {shown && <ProgressCard progress={shown} received={progress.received} onCancel={() => actions.cancel.mutate(shown.backfillId)} cancelling={actions.cancel.isPending} />}
+      {plan.data && <PlanView plan={plan.data} />}
+      <Stack gap={6}>
+        <SectionTitle>Recent backfills</SectionTitle>
+        {backfills.error && <QueryFailure testId="backfills-error" error={backfills.error} what="the backfills" stale={backfills.data !== undefined} />}
+        {backfills.data && <RecentBackfills records={backfills.data} onResume={resume} resuming={actions.resume.isPending ? actions.resume.variables : undefined} />}
+      </Stack>
+      <Modal opened={confirming} onClose={() => setConfirming(false)} title={<Text fw={700}>Start this backfill?</Text>} centered data-testid="backfill-confirm">
+        <Stack gap="md">
+          <Text size="sm">
+            Rewrites the <b>{values.level}</b> windows covering{' '}
+            <Text span ff="monospace" inherit>
+              {Number.isNaN(Date.parse(values.from)) ? values.from : formatUtc(new Date(values.from).toISOString())} – {Number.isNaN(Date.parse(values.to)) ? values.to : formatUtc(new Date(values.to).toISOString())}
+            </Text>{' '}
+            on {values.shards.trim() === '' ? 'every shard' : `shards ${values.shards}`}
+            {values.cascade ? ', then the days and months above them where their source is complete' : ''}.
+          </Text>
+          {plan.data && (
+            <Text size="sm" c="dimmed">
+              The dry run found {plan.data.windows.length} windows, about {formatDuration(plan.data.estimatedMs)}.
+            </Text>
+          )}
+          <Alert color="orange" variant="light">
+            Each window is deleted and recomputed in one transaction; readers see either the old or the new figures. Cancel rolls back only the window in progress.
+          </Alert>
+          {actions.start.error && (
+            <Text size="sm" c="red.4" data-testid="confirm-refusal">
+              {failureText(actions.start.error, 'the backfill').title}: {actions.start.error.message}
+            </Text>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirming(false)}>
+              Not now
+            </Button>
+            <Button loading={actions.start.isPending} onClick={start} data-testid="backfill-confirm-start">
+              Start backfill
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,83 @@
+import { Badge, Button, Paper, ScrollArea, Table, Text } from '@mantine/core';
+import { RESUMABLE_STATES, type BackfillRecord } from '../../../../shared/backfill';
+import { formatCount, formatUtc } from '../../format';
+import { LevelBadge } from '../jobs/LevelBadge';
+import { STATE_COLOUR } from './ProgressCard';
+
+/** Recent backfills, newest first; interrupted, cancelled and failed ones can be resumed from their next window. */
+export function RecentBackfills({ records, onResume, resuming }: { records: BackfillRecord[]; onResume(id: number): void; resuming: number | undefined }) {
+  if (records.length === 0) return <Text size="sm" c="dimmed">No backfills yet.</Text>;
+  return (
+    <Paper withBorder radius="md">
+      <ScrollArea type="auto">
+        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md" miw={1100}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>ID</Table.Th>
+              <Table.Th>State</Table.Th>
+              <Table.Th>Level</Table.Th>
+              <Table.Th>Range (UTC)</Table.Th>
+              <Table.Th>Shards</Table.Th>
+              <Table.Th ta="right">Windows</Table.Th>
+              <Table.Th ta="right">Rows read</Table.Th>
+              <Table.Th>Started by · on</Table.Th>
+              <Table.Th>Updated</Table.Th>
+              <Table.Th />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {records.map((record) => (
+              <Table.Tr key={record.id} data-testid="backfill-row" data-id={record.id} data-state={record.state}>
+                <Table.Td ff="monospace">{record.id}</Table.Td>
+                <Table.Td>
+                  <Badge color={STATE_COLOUR[record.state]} variant={record.state === 'done' ? 'light' : 'filled'} tt="none" radius="sm" miw={92} style={{ overflow: 'visible' }}>
+                    {record.state}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>
+                  <LevelBadge level={record.level} />
+                  {record.cascade && (
+                    <Text span size="xs" c="dimmed" ml={6}>
+                      + cascade
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td ff="monospace" style={{ whiteSpace: 'nowrap' }}>
+                  {formatUtc(record.from)} – {formatUtc(record.to)}
+                </Table.Td>
+                <Table.Td ff="monospace">{record.shards.join(',')}</Table.Td>
+                <Table.Td ta="right" ff="monospace">
+                  {record.windowsDone} / {record.windowsTotal}
+                </Table.Td>
+                <Table.Td ta="right" ff="monospace">
+                  {formatCount(record.rowsRead)}
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm">{record.createdBy}</Text>
+                  <Text size="xs" c="dimmed">
+                    {record.host} · pid {record.pid}
+                  </Text>
+                </Table.Td>
+                <Table.Td ff="monospace" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
+                  {formatUtc(record.updatedAt, 'second')}
+                  {record.error && (
+                    <Text size="xs" c={record.state === 'failed' ? 'red.4' : 'dimmed'} ff="sans-serif" maw={260} style={{ whiteSpace: 'normal' }}>
+                      {record.error}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  {RESUMABLE_STATES.includes(record.state) && (
+                    <Button size="xs" variant="light" loading={resuming === record.id} onClick={() => onResume(record.id)} data-testid={`backfill-resume-${record.id}`}>
+                      Resume
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </ScrollArea>
+    </Paper>
+  );
+}
