@@ -6,13 +6,19 @@ import { rollupLevelSchema } from './rollup';
  * window, resumable after a crash. Shared by the engine, the CLI and the console; times are ISO-8601 UTC strings.
  */
 
-/** What is stored. `interrupted` is never stored: it is a `running` backfill whose process is gone. */
-export const BACKFILL_STATES = ['running', 'interrupted', 'done', 'cancelled', 'failed'] as const;
+/**
+ * What is stored. `cancelling`: someone asked to cancel it and the process running it has not stopped yet.
+ * `interrupted` is never stored: it is a `running` or `cancelling` backfill whose process is gone.
+ */
+export const BACKFILL_STATES = ['running', 'cancelling', 'interrupted', 'done', 'cancelled', 'failed'] as const;
 export const backfillStateSchema = z.enum(BACKFILL_STATES);
 export type BackfillState = z.infer<typeof backfillStateSchema>;
 
 /** States `--resume` and the Resume button continue from the next window. */
 export const RESUMABLE_STATES: readonly BackfillState[] = ['interrupted', 'cancelled', 'failed'];
+
+/** States Cancel accepts: a live backfill wherever it runs, or an interrupted one (which is just marked cancelled). */
+export const CANCELLABLE_STATES: readonly BackfillState[] = ['running', 'cancelling', 'interrupted'];
 
 const isoTime = z.string();
 

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestCluster } from '../support/cluster';
@@ -9,6 +11,7 @@ const DAY = 24 * HOUR;
 const D0 = Math.floor(Date.now() / DAY) * DAY - DAY;
 const at = (offsetHours: number) => new Date(D0 + offsetHours * HOUR);
 const monthStart = (day: Date) => new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1));
+const STRATA_BIN = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
 
 let session: ConsoleSession;
 let cluster: TestCluster;
@@ -133,6 +136,35 @@ describe('backfill page in a real browser against a real 2-shard cluster', () =>
     expect(await page.getByTestId('progress-windows').innerText()).toBe('4 / 4');
     await page.locator(`[data-testid="backfill-row"][data-id="${id}"][data-state="done"]`).waitFor({ timeout: SHOWS_WITHIN_MS });
     await session.screenshot('backfill-resumed');
+  });
+
+  it('cancels from the recent backfills a backfill that a CLI runs', async () => {
+    const release = await holdDay(at(0));
+    const child = spawn(process.execPath, [STRATA_BIN, 'backfill', '--level', 'hourly', '--from', at(11).toISOString(), '--to', at(12).toISOString(), '--cascade', '--profile', cluster.profilePath], {
+      env: { ...process.env, STRATA_LOG_FILE: 'off', STRATA_PROFILE: '' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let id: number;
+    try {
+      // The CLI's progress is not sent to this page: its row in the list shows it, with Cancel. The hour is done; the day waits.
+      const running = page.locator('[data-testid="backfill-row"][data-state="running"]', { hasText: '1 / 3' });
+      await running.waitFor({ timeout: SHOWS_WITHIN_MS });
+      id = Number(await running.getAttribute('data-id'));
+      expect((await cluster.services.backfill.get(id)).pid).toBe(child.pid);
+      await page.getByTestId(`backfill-cancel-${id}`).click();
+      await page.locator(`[data-testid="backfill-row"][data-id="${id}"][data-state="cancelled"]`).waitFor({ timeout: SHOWS_WITHIN_MS });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    } finally {
+      await release();
+    }
+    expect(await exited).toBe(130);
+    const record = await cluster.services.backfill.get(id);
+    expect(record).toMatchObject({ state: 'cancelled', windowsDone: 1, nextWindowLevel: 'daily' });
+    expect(record.error).toMatch(/^cancelled by .+; the window in progress was rolled back$/);
+    await session.screenshot('backfill-cancelled-elsewhere');
   });
 
   it('ran without script errors or CSP violations in the page', () => {

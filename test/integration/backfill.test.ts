@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackfillOutcome } from '../../src/main/backfill/service';
@@ -85,6 +86,31 @@ describe('backfills on a 2-shard cluster', () => {
     }
   }
 
+  const children = new Set<ChildProcess>();
+
+  /** `strata backfill …` in a child process, as a DBA on another host would run it; resolves with its exit and output. */
+  function spawnCli(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
+    const child = spawn(process.execPath, [STRATA_BIN, ...args, ...profile()], { env: { ...process.env, STRATA_LOG_FILE: 'off', STRATA_PROFILE: '' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    children.add(child);
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout })));
+    return { child, exited };
+  }
+
+  /** The id of the backfill a child runs, once it has finished `windows` windows. */
+  const backfillOf = (child: ChildProcess, from: Date, windows: number) =>
+    eventually(`the child's first ${windows} windows`, async () => {
+      const [row] = await query<Array<{ id: number; windows_done: number }>>(0, 'SELECT id, windows_done FROM strata_backfills WHERE range_from = ? AND pid = ?', [from, child.pid]);
+      return row && Number(row.windows_done) >= windows ? Number(row.id) : undefined;
+    });
+
+  /** True once a window's DELETE waits on the held rows on shard 0: the window is in flight. */
+  const windowBlocked = async () => ((await total(0, "SELECT COUNT(*) AS total FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'", [])) > 0 ? true : undefined);
+
+  const cancelAudit = (id: number) =>
+    query<Array<{ actor: string; host: string; detail: string }>>(0, "SELECT actor, host, detail FROM strata_audit_log WHERE action = 'backfill.cancel' AND target = ? ORDER BY id", [`backfill ${id}`]);
+
   beforeAll(async () => {
     cluster = await startTestCluster({ shards: 2 });
     await cluster.services.generator.run({ from: at(0).toISOString(), to: at(24).toISOString(), sites: 8, views: 9_600, seed: 7 });
@@ -95,6 +121,7 @@ describe('backfills on a 2-shard cluster', () => {
   });
 
   afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await cluster?.down();
   });
 
@@ -187,7 +214,7 @@ describe('backfills on a 2-shard cluster', () => {
       await release();
     }
     expect(record).toMatchObject({ state: 'cancelled', windowsDone: 2, windowsTotal: 4, nextWindowLevel: 'daily', nextWindowStart: at(0).toISOString() });
-    expect(record.error).toMatch(/cancelled; the window in progress was rolled back/);
+    expect(record.error).toMatch(/^cancelled by .+@.+; the window in progress was rolled back$/);
     expect(events.filter((event) => event.kind === 'window-finished').map((event) => event.window?.windowStart)).toEqual([at(8).toISOString(), at(9).toISOString()]);
     expect(events.at(-1)).toMatchObject({ kind: 'finished', state: 'cancelled', windowsDone: 2, windowsTotal: 4 });
     // The hours were rewritten; the day, whose window was rolled back, still has its old figures.
@@ -257,6 +284,109 @@ describe('backfills on a 2-shard cluster', () => {
       expect(await dailyViews(shard, at(0), at(24))).toBe(await rawCount(shard, at(0), at(24)));
       expect(await monthlyViews(shard, monthStart(at(0)))).toBe(await dailyViews(shard, monthStart(at(0)), nextMonthStart(at(0))));
     }
+  });
+
+  it('cancels a backfill a CLI process runs from here: the window in flight rolls back, the CLI exits 130, --resume finishes it', async () => {
+    await addLateViews(at(1), 15, 9_500_000);
+    const dailyBefore = [await dailyViews(0, at(0), at(24)), await dailyViews(1, at(0), at(24))];
+    const release = await holdDay(at(0));
+    const cli = spawnCli(['backfill', '--level', 'hourly', '--from', at(0).toISOString(), '--to', at(2).toISOString(), '--cascade', '--json']);
+    let id: number;
+    let record: BackfillRecord;
+    try {
+      id = await backfillOf(cli.child, at(0), 2);
+      await eventually('the daily window to wait on the held rows', windowBlocked);
+      record = await cluster.services.backfill.cancel(id);
+    } finally {
+      await release();
+    }
+    expect(record).toMatchObject({ id, state: 'cancelled', windowsDone: 2, windowsTotal: 4, nextWindowLevel: 'daily', nextWindowStart: at(0).toISOString(), pid: cli.child.pid });
+    expect(record.error).toMatch(/^cancelled by .+@.+; the window in progress was rolled back$/);
+    const exit = await cli.exited;
+    expect(exit.code).toBe(130);
+    expect((JSON.parse(exit.stdout) as BackfillOutcome).record).toMatchObject({ id, state: 'cancelled', windowsDone: 2, error: record.error });
+    // The hours were rewritten; the day, whose window was in flight, keeps its old figures.
+    await expectHoursMatchRaw(at(0), at(2));
+    expect([await dailyViews(0, at(0), at(24)), await dailyViews(1, at(0), at(24))]).toEqual(dailyBefore);
+    const audit = await cancelAudit(id);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ host: hostname(), actor: expect.stringMatching(/@/) });
+    expect(JSON.parse(audit[0]!.detail)).toMatchObject({ runsOn: `${record.host} (pid ${cli.child.pid})`, state: 'running', windowsDone: 2 });
+
+    const resumed = await runCli(['backfill', '--resume', String(id), '--json', ...profile()]);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect((JSON.parse(resumed.stdout) as BackfillOutcome).windows.map((window) => [window.level, window.outcome])).toEqual([
+      ['daily', 'ok'],
+      ['monthly', 'ok'],
+    ]);
+    for (const shard of bothShards) {
+      expect(await dailyViews(shard, at(0), at(24))).toBe(dailyBefore[shard]! + 15);
+      expect(await dailyViews(shard, at(0), at(24))).toBe(await rawCount(shard, at(0), at(24)));
+    }
+  });
+
+  it('strata backfill cancel ID stops a backfill another CLI runs; a finished one is refused with its state', async () => {
+    await addLateViews(at(11), 12, 9_600_000);
+    const dailyBefore = [await dailyViews(0, at(0), at(24)), await dailyViews(1, at(0), at(24))];
+    const release = await holdDay(at(0));
+    const cli = spawnCli(['backfill', '--level', 'hourly', '--from', at(10).toISOString(), '--to', at(12).toISOString(), '--cascade']);
+    let id: number;
+    let cancel: Awaited<ReturnType<typeof runCli>>;
+    try {
+      id = await backfillOf(cli.child, at(10), 2);
+      await eventually('the daily window to wait on the held rows', windowBlocked);
+      cancel = await runCli(['backfill', 'cancel', String(id), ...profile()]);
+    } finally {
+      await release();
+    }
+    expect(cancel.stderr).toBe('');
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(new RegExp(`^backfill ${id} cancelled: 2/4 windows done\n  cancelled by .+@.+; the window in progress was rolled back\n  continue with: strata backfill --resume ${id}\n$`));
+    const exit = await cli.exited;
+    expect(exit.code).toBe(130);
+    expect(exit.stdout).toMatch(new RegExp(`backfill ${id} cancelled: 2/4 windows`));
+    expect(await cluster.services.backfill.get(id)).toMatchObject({ state: 'cancelled', windowsDone: 2, nextWindowLevel: 'daily' });
+    expect([await dailyViews(0, at(0), at(24)), await dailyViews(1, at(0), at(24))]).toEqual(dailyBefore);
+    expect(await cancelAudit(id)).toHaveLength(1);
+
+    const again = await runCli(['backfill', 'cancel', String(id), ...profile()]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(new RegExp(`^strata: error 7009 \\(BackfillNotRunning\\): backfill ${id} is cancelled since .*; only a running or interrupted backfill can be cancelled\n$`));
+    const resumed = await runCli(['backfill', '--resume', String(id), '--json', ...profile()]);
+    expect(resumed.code).toBe(0);
+    expect((JSON.parse(resumed.stdout) as BackfillOutcome).record).toMatchObject({ id, state: 'done', windowsDone: 4 });
+    for (const shard of bothShards) expect(await dailyViews(shard, at(0), at(24))).toBe(await rawCount(shard, at(0), at(24)));
+
+    const finished = await runCli(['backfill', 'cancel', String(id), '--json', ...profile()]);
+    expect(finished.code).toBe(2);
+    expect(JSON.parse(finished.stdout)).toEqual({ ok: false, code: ErrorCode.BackfillNotRunning, message: expect.stringMatching(new RegExp(`^backfill ${id} is done since .*; only a running or interrupted backfill can be cancelled$`)) });
+    await expect(cluster.services.backfill.cancel(id)).rejects.toMatchObject({ code: ErrorCode.BackfillNotRunning, message: expect.stringContaining(`backfill ${id} is done`) });
+    expect(await cancelAudit(id)).toHaveLength(1);
+    const bad = await runCli(['backfill', 'cancel', 'x1', ...profile()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/error 7004 .*cancel takes a backfill id/);
+  });
+
+  it('cancel of a backfill whose process died marks it cancelled without waiting for anyone', async () => {
+    const release = await holdDay(at(0));
+    const cli = spawnCli(['backfill', '--level', 'hourly', '--from', at(20).toISOString(), '--to', at(21).toISOString(), '--cascade', '--json']);
+    let id: number;
+    try {
+      id = await backfillOf(cli.child, at(20), 1);
+      cli.child.kill('SIGKILL');
+      expect((await cli.exited).signal).toBe('SIGKILL');
+    } finally {
+      await release();
+    }
+    expect((await cluster.services.backfill.get(id)).state).toBe('interrupted');
+    const record = await cluster.services.backfill.cancel(id);
+    expect(record).toMatchObject({ id, state: 'cancelled', windowsDone: 1, nextWindowLevel: 'daily' });
+    expect(record.error).toMatch(/^cancelled by .+@.+; its process \(.+, pid \d+\) had stopped, so no window was in progress$/);
+    expect(record.finishedAt).not.toBeNull();
+    const audit = await cancelAudit(id);
+    expect(audit).toHaveLength(1);
+    expect(JSON.parse(audit[0]!.detail)).toMatchObject({ state: 'interrupted', interrupted: true });
   });
 
   it('refuses a backfill that overlaps one that is running, and lets through one that does not', async () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   affectedSpan,
   backfillSteps,
+  cancelRequester,
+  cancelRequestNote,
   cascadeSourceComplete,
   effectiveState,
   estimateFromHistory,
@@ -162,5 +164,21 @@ describe('overlap and liveness', () => {
     expect(effectiveState(row(1, 'b', 101, 30), check)).toBe('running');
     expect(effectiveState(row(1, 'b', 101, 61), check)).toBe('interrupted');
     expect(effectiveState(row(1, 'a', 101, 1, 'done'), check)).toBe('done');
+  });
+
+  it('keeps a cancel request while its process lives, and calls it interrupted once the process is gone', () => {
+    const check = { thisHost: 'a', runningHere: new Set([7]), pidAlive: (pid: number) => pid === 100, now: NOW, staleAfterMs: 60_000 };
+    const row = (id: number, host: string, pid: number, secondsAgo = 1) => ({ id, state: 'cancelling', host, pid, updatedAt: new Date(NOW.getTime() - secondsAgo * 1000) });
+    expect(effectiveState(row(7, 'a', 999), check)).toBe('cancelling');
+    expect(effectiveState(row(1, 'a', 100), check)).toBe('cancelling');
+    expect(effectiveState(row(1, 'a', 101), check)).toBe('interrupted');
+    expect(effectiveState(row(1, 'b', 101, 30), check)).toBe('cancelling');
+    expect(effectiveState(row(1, 'b', 101, 61), check)).toBe('interrupted');
+  });
+
+  it('reads who asked for a cancel back from the note it leaves', () => {
+    expect(cancelRequester(cancelRequestNote('dba@console-1'))).toBe('dba@console-1');
+    expect(cancelRequester('shard 1 is unreachable')).toBeUndefined();
+    expect(cancelRequester(null)).toBeUndefined();
   });
 });

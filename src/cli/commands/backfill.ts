@@ -92,6 +92,17 @@ export function formatBackfillOutcome(outcome: BackfillOutcome): string {
   return lines.join('\n');
 }
 
+/** The end of `backfill cancel`: cancelled, still winding down on its host, or finished before the cancel took effect. */
+export function formatCancelResult(record: BackfillRecord): string {
+  if (record.state === 'cancelled') {
+    return [`backfill ${record.id} cancelled: ${record.windowsDone}/${record.windowsTotal} windows done`, ...(record.error ? [`  ${record.error}`] : []), `  continue with: strata backfill --resume ${record.id}`].join('\n');
+  }
+  if (record.state === 'cancelling') {
+    return `backfill ${record.id}: cancel requested, but ${record.host} (pid ${record.pid}) is still rolling back its window; strata backfill list shows when it has stopped`;
+  }
+  return `backfill ${record.id} is ${record.state}: it ended before the cancel took effect${record.error ? ` (${record.error})` : ''}`;
+}
+
 export function formatBackfillList(records: BackfillRecord[]): string {
   if (records.length === 0) return 'no backfills yet';
   const header = ['ID', 'STATE', 'LEVEL', 'FROM', 'TO', 'SHARDS', 'CASCADE', 'WINDOWS', 'NEXT', 'BY', 'HOST', 'UPDATED', 'ERROR'];
@@ -201,6 +212,19 @@ export const registerBackfillCommand: CommandRegistrar = (program, context) => {
         }
         finish(context, await runToEnd(services, () => services.backfill.start(request), options.json), options.json);
       });
+    });
+  backfill
+    .command('cancel')
+    .description('cancel a backfill wherever it runs (its current window rolls back) and wait for it to stop; an interrupted one is just marked cancelled')
+    .argument('<id>', 'the backfill id, as backfill list shows it')
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (idText: string, _options: unknown, command: Command) => {
+      const all = command.optsWithGlobals<{ profile?: string; json?: boolean }>();
+      if (!/^\d+$/.test(idText) || Number(idText) < 1) invalid(`cancel takes a backfill id (a positive whole number), got '${idText}'`);
+      const record = await context.withServices(all.profile, (services) => services.backfill.cancel(Number(idText)));
+      context.print(all.json, record, () => formatCancelResult(record));
+      if (record.state !== 'cancelled') context.setExitCode(1);
     });
   backfill
     .command('list')

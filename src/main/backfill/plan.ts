@@ -212,12 +212,28 @@ export interface LivenessCheck {
   staleAfterMs: number;
 }
 
-/** The state to show: a `running` row whose process died (kill -9, a crash, a reboot) is `interrupted`. */
+/** The states a process is (or should be) working on: its heartbeat tells whether it still is. */
+export const LIVE_STATES: readonly string[] = ['running', 'cancelling'];
+
+/** The state to show: a `running` or `cancelling` row whose process died (kill -9, a crash, a reboot) is `interrupted`. */
 export function effectiveState(stored: { id: number; state: string; host: string; pid: number; updatedAt: Date }, check: LivenessCheck): BackfillState {
-  if (stored.state !== 'running') return stored.state as BackfillState;
-  if (check.runningHere.has(stored.id)) return 'running';
-  if (stored.host === check.thisHost) return check.pidAlive(stored.pid) ? 'running' : 'interrupted';
-  return check.now.getTime() - stored.updatedAt.getTime() > check.staleAfterMs ? 'interrupted' : 'running';
+  const state = stored.state as BackfillState;
+  if (!LIVE_STATES.includes(state)) return state;
+  if (check.runningHere.has(stored.id)) return state;
+  if (stored.host === check.thisHost) return check.pidAlive(stored.pid) ? state : 'interrupted';
+  return check.now.getTime() - stored.updatedAt.getTime() > check.staleAfterMs ? 'interrupted' : state;
+}
+
+const CANCEL_REQUEST_PREFIX = 'cancel requested by ';
+
+/** What a cancel request leaves in the row's error column while the running process winds down. */
+export function cancelRequestNote(actor: string): string {
+  return `${CANCEL_REQUEST_PREFIX}${actor}`;
+}
+
+/** Who asked, from a `cancelling` row's error column; undefined when it holds no request. */
+export function cancelRequester(error: string | null): string | undefined {
+  return error?.startsWith(CANCEL_REQUEST_PREFIX) ? error.slice(CANCEL_REQUEST_PREFIX.length) || undefined : undefined;
 }
 
 /** Source windows of one level that hold rows, as epoch seconds: tells a pruned window from imported history. */

@@ -26,9 +26,12 @@ import {
   BACKFILL_CONTROL_SHARD,
   BACKFILLS_TABLE,
   backfillSteps,
+  cancelRequester,
+  cancelRequestNote,
   cascadeSourceComplete,
   effectiveState,
   estimateFromHistory,
+  LIVE_STATES,
   outsideSourceRetention,
   parseRange,
   presentSourceWindowsSql,
@@ -61,7 +64,11 @@ export interface BackfillService {
   start(request: BackfillRequestInput): Promise<BackfillRun>;
   /** Continues an interrupted, cancelled or failed backfill from its next window. */
   resume(id: number): Promise<BackfillRun>;
-  /** Cancels a backfill this process runs and waits until its current window has rolled back. */
+  /**
+   * Cancels a backfill wherever it runs and waits (a while) until its current window has rolled back: this process's
+   * own at once; another process's through a request on its row, which that process acts on within seconds. An
+   * interrupted one is just marked cancelled. Answers `cancelling` if the other process has not stopped in time.
+   */
   cancel(id: number): Promise<BackfillRecord>;
   list(limit: number): Promise<BackfillRecord[]>;
   get(id: number): Promise<BackfillRecord>;
@@ -80,6 +87,10 @@ export interface BackfillServiceOptions {
   heartbeatMs?: number;
   /** A backfill of another host without a heartbeat for this long counts as interrupted. */
   staleAfterMs?: number;
+  /** How often a running backfill looks for a cancel request on its row (also at every window boundary). */
+  cancelCheckMs?: number;
+  /** How long cancel waits for another process to stop before answering with the backfill still `cancelling`. */
+  cancelWaitMs?: number;
 }
 
 interface BackfillRow {
@@ -118,8 +129,11 @@ interface CheckedRequest {
 
 interface ActiveBackfill {
   controller: AbortController;
-  finished: Promise<BackfillOutcome>;
+  /** Who cancelled it (`user@host`), once someone has. */
+  cancelledBy?: string;
 }
+
+const CANCEL_POLL_MS = 200;
 
 const ADMISSION_LOCK = 'strata_backfill_admission';
 const ADMISSION_WAIT_SECONDS = 10;
@@ -154,7 +168,9 @@ export class ClusterBackfillService implements BackfillService {
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
   private readonly listeners = new Set<(progress: BackfillProgress) => void>();
-  private readonly active = new Map<number, ActiveBackfill>();
+  private readonly cancelCheckMs: number;
+  private readonly cancelWaitMs: number;
+  private readonly active = new Map<number, ActiveBackfill & { finished: Promise<BackfillOutcome> }>();
   private disposed = false;
 
   constructor(
@@ -170,6 +186,8 @@ export class ClusterBackfillService implements BackfillService {
     this.retention = options.retention ?? { ...DEFAULT_RETENTION };
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.staleAfterMs = options.staleAfterMs ?? 6 * this.heartbeatMs;
+    this.cancelCheckMs = options.cancelCheckMs ?? Math.min(this.heartbeatMs, 2000);
+    this.cancelWaitMs = options.cancelWaitMs ?? 60_000;
   }
 
   async plan(input: BackfillRequestInput): Promise<BackfillPlan> {
@@ -216,8 +234,8 @@ export class ClusterBackfillService implements BackfillService {
     if (!RESUMABLE_STATES.includes(stored.state)) {
       throw new StrataError(
         ErrorCode.BackfillNotResumable,
-        stored.state === 'running'
-          ? `backfill ${id} is still running on ${stored.host} (pid ${stored.pid}); only an interrupted, cancelled or failed backfill can be resumed`
+        LIVE_STATES.includes(stored.state)
+          ? `backfill ${id} is still ${stored.state} on ${stored.host} (pid ${stored.pid}); only an interrupted, cancelled or failed backfill can be resumed`
           : `backfill ${id} is ${stored.state}; only an interrupted, cancelled or failed backfill can be resumed`,
       );
     }
@@ -231,7 +249,7 @@ export class ClusterBackfillService implements BackfillService {
     await this.admit(request, async (connection) => {
       const [result] = (await connection.query(
         `UPDATE ${BACKFILLS_TABLE} SET state = 'running', host = ?, pid = ?, started_at = ?, updated_at = ?, finished_at = NULL, error = NULL
-          WHERE id = ? AND (state <> 'running' OR (host = ? AND pid = ?))`,
+          WHERE id = ? AND (state NOT IN ('running', 'cancelling') OR (host = ? AND pid = ?))`,
         [this.host, process.pid, now, now, id, stored.host, stored.pid],
       )) as unknown as [{ affectedRows: number }];
       if (Number(result.affectedRows) !== 1) throw new StrataError(ErrorCode.BackfillNotResumable, `backfill ${id} was resumed by someone else just now`);
@@ -242,14 +260,27 @@ export class ClusterBackfillService implements BackfillService {
   }
 
   async cancel(id: number): Promise<BackfillRecord> {
-    const running = this.active.get(id);
-    if (!running) {
-      const stored = await this.get(id);
-      const where = stored.state === 'running' ? `it runs on ${stored.host} (pid ${stored.pid}); cancel it there (Ctrl-C)` : `it is ${stored.state}`;
-      throw new StrataError(ErrorCode.BackfillNotRunning, `backfill ${id} is not running in this process: ${where}`);
+    const local = this.active.get(id);
+    if (local) {
+      this.stop(local, this.actor);
+      // Stopping comes first and does not wait for this: Ctrl-C must work even when the control shard does not answer.
+      const audited = this.get(id)
+        .then((record) => this.onControlShard((connection) => this.audit(connection, this.clock(), { ...record, state: 'running' }, {})))
+        .catch((error: unknown) => this.log.warn(`could not write the audit entry of cancelling backfill ${id}`, error));
+      const { record } = await local.finished;
+      await audited;
+      return record;
     }
-    running.controller.abort(new StrataError(ErrorCode.Cancelled, `backfill ${id} was cancelled`));
-    return (await running.finished).record;
+    const stored = await this.get(id);
+    if (stored.state === 'interrupted') return this.cancelInterrupted(stored);
+    if (stored.state === 'running' && !(await this.requestCancel(stored))) {
+      const now = await this.get(id);
+      if (now.state === 'interrupted') return this.cancelInterrupted(now);
+      if (now.state !== 'cancelling') throw this.notCancellable(now);
+    } else if (stored.state !== 'running' && stored.state !== 'cancelling') {
+      throw this.notCancellable(stored);
+    }
+    return this.awaitStop(id);
   }
 
   async list(limit: number): Promise<BackfillRecord[]> {
@@ -274,9 +305,118 @@ export class ClusterBackfillService implements BackfillService {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const running of this.active.values()) running.controller.abort(new StrataError(ErrorCode.Cancelled, 'Strata is shutting down'));
+    for (const running of this.active.values()) this.stop(running, `${this.actor} (Strata shut down)`);
     await Promise.allSettled([...this.active.values()].map((running) => running.finished));
     this.listeners.clear();
+  }
+
+  private notCancellable(record: BackfillRecord): StrataError {
+    return new StrataError(
+      ErrorCode.BackfillNotRunning,
+      `backfill ${record.id} is ${record.state}${record.finishedAt ? ` since ${record.finishedAt}` : ''}; only a running or interrupted backfill can be cancelled`,
+    );
+  }
+
+  /** Aborts a backfill of this process through its controller: the window in flight rolls back. */
+  private stop(active: ActiveBackfill, by: string): void {
+    if (active.controller.signal.aborted) return;
+    active.cancelledBy = by;
+    active.controller.abort(new StrataError(ErrorCode.Cancelled, `cancelled by ${by}`));
+  }
+
+  /** Runs `work` in one transaction on the control shard, where the backfills and the audit log live. */
+  private async onControlShard<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const handle = this.connections.shard(BACKFILL_CONTROL_SHARD);
+    let connection: PoolConnection;
+    try {
+      connection = await (await this.connections.pool(BACKFILL_CONTROL_SHARD)).getConnection();
+    } catch (error) {
+      throw describeShardError(error, handle);
+    }
+    try {
+      await connection.beginTransaction();
+      const result = await work(connection);
+      await connection.commit();
+      connection.release();
+      return result;
+    } catch (error) {
+      // A session that failed mid-transaction is not worth reusing.
+      connection.destroy();
+      throw error instanceof StrataError ? error : describeShardError(error, handle);
+    }
+  }
+
+  private async audit(connection: PoolConnection, at: Date, record: BackfillRecord, detail: Record<string, unknown>): Promise<void> {
+    await connection.query('INSERT INTO strata_audit_log (at, actor, host, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)', [
+      at,
+      this.actor,
+      this.host,
+      'backfill.cancel',
+      `backfill ${record.id}`,
+      JSON.stringify({ runsOn: `${record.host} (pid ${record.pid})`, state: record.state, windowsDone: record.windowsDone, windowsTotal: record.windowsTotal, ...detail }),
+    ]);
+  }
+
+  /**
+   * Marks a running backfill `cancelling`, naming who asked, and writes the audit entry; the process running it
+   * notices at its next check. False when the row was no longer running.
+   */
+  private async requestCancel(record: BackfillRecord): Promise<boolean> {
+    const requested = await this.onControlShard(async (connection) => {
+      const at = this.clock();
+      const [result] = (await connection.query(`UPDATE ${BACKFILLS_TABLE} SET state = 'cancelling', error = ? WHERE id = ? AND state = 'running'`, [
+        cancelRequestNote(this.actor).slice(0, 4000),
+        record.id,
+      ])) as unknown as [{ affectedRows: number }];
+      if (Number(result.affectedRows) !== 1) return false;
+      await this.audit(connection, at, record, {});
+      return true;
+    });
+    if (requested) this.log.info(`backfill ${record.id}: cancel requested by ${this.actor}; it runs on ${record.host} (pid ${record.pid})`);
+    return requested;
+  }
+
+  /** A backfill whose process is gone has no window in flight: it is marked cancelled here, unless it came back. */
+  private async cancelInterrupted(record: BackfillRecord): Promise<BackfillRecord> {
+    const error = `cancelled by ${this.actor}; its process (${record.host}, pid ${record.pid}) had stopped, so no window was in progress`;
+    const cancelled = await this.onControlShard(async (connection) => {
+      const at = this.clock();
+      // Matching host, pid and the last heartbeat: a resume or a late heartbeat in between wins over this cancel.
+      const [result] = (await connection.query(
+        `UPDATE ${BACKFILLS_TABLE} SET state = 'cancelled', finished_at = ?, updated_at = ?, error = ?
+          WHERE id = ? AND state IN ('running', 'cancelling') AND host = ? AND pid = ? AND updated_at = ?`,
+        [at, at, error, record.id, record.host, record.pid, new Date(record.updatedAt)],
+      )) as unknown as [{ affectedRows: number }];
+      if (Number(result.affectedRows) !== 1) return false;
+      await this.audit(connection, at, record, { interrupted: true });
+      return true;
+    });
+    const now = await this.get(record.id);
+    if (!cancelled) throw new StrataError(ErrorCode.BackfillNotRunning, `backfill ${record.id} changed while it was being cancelled (it is ${now.state} now); look again and retry`);
+    this.log.info(`backfill ${record.id} was interrupted and is now cancelled by ${this.actor}`);
+    return now;
+  }
+
+  /** Waits until another process has acted on a cancel request; takes over when that process turns out dead. */
+  private async awaitStop(id: number): Promise<BackfillRecord> {
+    const deadline = Date.now() + this.cancelWaitMs;
+    for (;;) {
+      const record = await this.get(id);
+      if (record.state === 'interrupted') return this.cancelInterrupted(record);
+      if (record.state !== 'cancelling' || Date.now() >= deadline) return record;
+      await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
+    }
+  }
+
+  /** Acts on a cancel request another process left on this backfill's row. */
+  private async checkCancelRequest(id: number, active: ActiveBackfill): Promise<void> {
+    if (active.controller.signal.aborted) return;
+    try {
+      const [row] = await this.connections.query<Array<{ state: string; error: string | null }>>(BACKFILL_CONTROL_SHARD, `SELECT state, error FROM ${BACKFILLS_TABLE} WHERE id = ?`, [id]);
+      if (row?.state === 'cancelling') this.stop(active, cancelRequester(row.error) ?? 'another process');
+    } catch (error) {
+      this.log.debug(`could not look for a cancel request of backfill ${id}`, error);
+    }
   }
 
   private assertOpen(): void {
@@ -403,11 +543,11 @@ export class ClusterBackfillService implements BackfillService {
       const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS got', [ADMISSION_LOCK, ADMISSION_WAIT_SECONDS])) as unknown as [Array<{ got: number | null }>];
       locked = Number(lock?.got) === 1;
       if (!locked) throw new StrataError(ErrorCode.BackfillOverlap, `another backfill is being started; try again in a moment`);
-      const [rows] = (await connection.query(`SELECT * FROM ${BACKFILLS_TABLE} WHERE state = 'running'`)) as unknown as [BackfillRow[]];
+      const [rows] = (await connection.query(`SELECT * FROM ${BACKFILLS_TABLE} WHERE state IN ('running', 'cancelling')`)) as unknown as [BackfillRow[]];
       const span = affectedSpan(request.steps);
       for (const row of rows) {
         const other = this.toRecord(row);
-        if (other.id === self || other.state !== 'running' || !span) continue;
+        if (other.id === self || !LIVE_STATES.includes(other.state) || !span) continue;
         const otherSpan = affectedSpan(backfillSteps(other.level, new Date(other.from), new Date(other.to), other.cascade));
         if (otherSpan && spansOverlap({ ...span, shards: request.shards }, { ...otherSpan, shards: other.shards })) {
           throw new StrataError(
@@ -426,13 +566,14 @@ export class ClusterBackfillService implements BackfillService {
   }
 
   private launch(id: number, request: CheckedRequest, plan: BackfillPlan, firstStep: number): Promise<BackfillRun> {
-    const controller = new AbortController();
-    const finished = this.execute(id, request, plan, firstStep, controller.signal).finally(() => this.active.delete(id));
-    this.active.set(id, { controller, finished });
+    const active: ActiveBackfill = { controller: new AbortController() };
+    const finished = this.execute(id, request, plan, firstStep, active).finally(() => this.active.delete(id));
+    this.active.set(id, Object.assign(active, { finished }));
     return this.get(id).then((record) => ({ record, finished }));
   }
 
-  private async execute(id: number, request: CheckedRequest, plan: BackfillPlan, firstStep: number, cancel: AbortSignal): Promise<BackfillOutcome> {
+  private async execute(id: number, request: CheckedRequest, plan: BackfillPlan, firstStep: number, active: ActiveBackfill): Promise<BackfillOutcome> {
+    const cancel = active.controller.signal;
     const started = performance.now();
     const stored = await this.get(id).catch(() => undefined);
     const progress = { done: firstStep, rowsRead: stored?.rowsRead ?? 0, rowsWritten: stored?.rowsWritten ?? 0 };
@@ -442,6 +583,15 @@ export class ClusterBackfillService implements BackfillService {
       this.store(id, 'updated_at = ?', [this.clock()]);
     }, this.heartbeatMs);
     heartbeat.unref();
+    let checking = false;
+    const cancelWatch = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void this.checkCancelRequest(id, active).finally(() => {
+        checking = false;
+      });
+    }, this.cancelCheckMs);
+    cancelWatch.unref();
     const emit = (kind: BackfillProgress['kind'], state: BackfillState, extra: Partial<BackfillProgress> = {}) => {
       const elapsedMs = Math.round(performance.now() - started);
       this.emit({
@@ -467,6 +617,7 @@ export class ClusterBackfillService implements BackfillService {
         async (fencingToken, signal) => {
           for (let index = firstStep; index < request.steps.length; index += 1) {
             const step = request.steps[index]!;
+            await this.checkCancelRequest(id, active);
             if (signal.aborted) throw signal.reason;
             const window = { level: step.level, windowStart: iso(step.start), windowEnd: iso(step.end) };
             emit('window-started', 'running', { window });
@@ -495,10 +646,11 @@ export class ClusterBackfillService implements BackfillService {
       // A lost lease aborts the run too, but that is a failure to resume from, not a cancel.
       const cancelled = cancel.aborted;
       state = cancelled ? 'cancelled' : 'failed';
-      error = cancelled ? 'cancelled; the window in progress was rolled back' : toFailure(failure).message;
+      error = cancelled ? `cancelled by ${active.cancelledBy ?? this.actor}; the window in progress was rolled back` : toFailure(failure).message;
       if (!cancelled) this.log.warn(`backfill ${id} failed`, failure);
     } finally {
       clearInterval(heartbeat);
+      clearInterval(cancelWatch);
     }
     const finishedAt = this.clock();
     await this.store(id, 'state = ?, finished_at = ?, updated_at = ?, error = ?', [state, finishedAt, finishedAt, error?.slice(0, 4000) ?? null]);

@@ -35,7 +35,7 @@ const WORDS: Partial<Record<number, string>> = {
   [ErrorCode.BackfillOverlap]: 'Another backfill covers these windows',
   [ErrorCode.BackfillNotFound]: 'No such backfill',
   [ErrorCode.BackfillNotResumable]: 'Backfill cannot be resumed',
-  [ErrorCode.BackfillNotRunning]: 'Backfill not running here',
+  [ErrorCode.BackfillNotRunning]: 'Backfill not running',
   [ErrorCode.ScheduleInvalidCron]: 'Invalid cron expression',
   [ErrorCode.ScheduleUnknownJob]: 'No such job',
   [ErrorCode.LeaseUnavailable]: 'Scheduler lease unavailable',

@@ -92,7 +92,15 @@ export function BackfillPage() {
       <Stack gap={6}>
         <SectionTitle>Recent backfills</SectionTitle>
         {backfills.error && <QueryFailure testId="backfills-error" error={backfills.error} what="the backfills" stale={backfills.data !== undefined} />}
-        {backfills.data && <RecentBackfills records={backfills.data} onResume={resume} resuming={actions.resume.isPending ? actions.resume.variables : undefined} />}
+        {backfills.data && (
+          <RecentBackfills
+            records={backfills.data}
+            onResume={resume}
+            resuming={actions.resume.isPending ? actions.resume.variables : undefined}
+            onCancel={(id) => actions.cancel.mutate(id)}
+            cancelling={actions.cancel.isPending ? actions.cancel.variables : undefined}
+          />
+        )}
       </Stack>
       <Modal opened={confirming} onClose={() => setConfirming(false)} title={<Text fw={700}>Start this backfill?</Text>} centered data-testid="backfill-confirm">
         <Stack gap="md">

@@ -2,7 +2,7 @@ import { Badge, Button, Group, Paper, Progress, SimpleGrid, Stack, Text } from '
 import type { BackfillProgress, BackfillState } from '../../../../shared/backfill';
 import { formatCount, formatDuration, formatWindow } from '../../format';
 
-export const STATE_COLOUR: Record<BackfillState, string> = { running: 'blue', interrupted: 'orange', done: 'teal', cancelled: 'gray', failed: 'red' };
+export const STATE_COLOUR: Record<BackfillState, string> = { running: 'blue', cancelling: 'yellow', interrupted: 'orange', done: 'teal', cancelled: 'gray', failed: 'red' };
 
 function Figure({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (

@@ -1,11 +1,22 @@
-import { Badge, Button, Paper, ScrollArea, Table, Text } from '@mantine/core';
-import { RESUMABLE_STATES, type BackfillRecord } from '../../../../shared/backfill';
+import { Badge, Button, Group, Paper, ScrollArea, Table, Text } from '@mantine/core';
+import { CANCELLABLE_STATES, RESUMABLE_STATES, type BackfillRecord } from '../../../../shared/backfill';
 import { formatCount, formatUtc } from '../../format';
 import { LevelBadge } from '../jobs/LevelBadge';
 import { STATE_COLOUR } from './ProgressCard';
 
-/** Recent backfills, newest first; interrupted, cancelled and failed ones can be resumed from their next window. */
-export function RecentBackfills({ records, onResume, resuming }: { records: BackfillRecord[]; onResume(id: number): void; resuming: number | undefined }) {
+interface RecentBackfillsProps {
+  records: BackfillRecord[];
+  onResume(id: number): void;
+  resuming: number | undefined;
+  onCancel(id: number): void;
+  cancelling: number | undefined;
+}
+
+/**
+ * Recent backfills, newest first; interrupted, cancelled and failed ones can be resumed from their next window, and
+ * running ones cancelled wherever they run (the CLI on another host included).
+ */
+export function RecentBackfills({ records, onResume, resuming, onCancel, cancelling }: RecentBackfillsProps) {
   if (records.length === 0) return <Text size="sm" c="dimmed">No backfills yet.</Text>;
   return (
     <Paper withBorder radius="md">
@@ -67,11 +78,25 @@ export function RecentBackfills({ records, onResume, resuming }: { records: Back
                   )}
                 </Table.Td>
                 <Table.Td>
-                  {RESUMABLE_STATES.includes(record.state) && (
-                    <Button size="xs" variant="light" loading={resuming === record.id} onClick={() => onResume(record.id)} data-testid={`backfill-resume-${record.id}`}>
-                      Resume
-                    </Button>
-                  )}
+                  <Group gap={6} wrap="nowrap">
+                    {RESUMABLE_STATES.includes(record.state) && (
+                      <Button size="xs" variant="light" loading={resuming === record.id} onClick={() => onResume(record.id)} data-testid={`backfill-resume-${record.id}`}>
+                        Resume
+                      </Button>
+                    )}
+                    {CANCELLABLE_STATES.includes(record.state) && (
+                      <Button
+                        size="xs"
+                        color="red"
+                        variant="light"
+                        loading={cancelling === record.id || record.state === 'cancelling'}
+                        onClick={() => onCancel(record.id)}
+                        data-testid={`backfill-cancel-${record.id}`}
+                      >
+                        Cancel
+                      </Button>
+                    )}
+                  </Group>
                 </Table.Td>
               </Table.Tr>
             ))}
