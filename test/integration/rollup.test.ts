@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hourlyInsertSql } from '../../src/main/rollup/plan';
+import { ClusterRollupService } from '../../src/main/rollup/service';
 import { advanceWatermark } from '../../src/main/rollup/watermark';
-import { estimateSketch, SKETCH_SQL, visitorHash } from '../../src/main/sketch/hll';
+import { silentLogger } from '../../src/main/log';
+import { DENSE_SKETCH_BYTES, estimateSketch, mergeSketches, sketchOf, SKETCH_SQL, sparseEntry, visitorHash } from '../../src/main/sketch/hll';
 import type { RollupReport } from '../../src/shared/rollup';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
@@ -44,14 +46,18 @@ describe('rollups on a 2-shard cluster', () => {
     expect(report.shards.map((shard) => shard.drift)).toEqual([[], []]);
   });
 
-  it('computes the same sketch register and rank in SQL as in Node, for any visitor id', async () => {
+  it('computes the same sketch entry, register and rank in SQL as in Node, for any visitor id', async () => {
     const ids = ['0', '1', '42', '9007199254740991', '18446744073709551615', ...Array.from({ length: 60 }, (_, index) => String(index * 7919 + 1_000_000_007))];
     for (const id of ids) {
-      const [row] = await query<Array<{ entry: string }>>(0, `SELECT HEX(${SKETCH_SQL.entry('c')}) AS entry FROM (SELECT ${SKETCH_SQL.crc('CAST(? AS UNSIGNED)')} AS c) AS t`, [id]);
-      const { fine, rank } = visitorHash(id);
-      const expected = Buffer.alloc(4);
-      expected.writeUInt32BE(((fine << 7) | rank) >>> 0);
-      expect(row?.entry).toBe(expected.toString('hex').toUpperCase());
+      const [row] = await query<Array<{ entry: string; register: number; rank: number }>>(
+        0,
+        `SELECT HEX(${SKETCH_SQL.entry('v')}) AS entry, ${SKETCH_SQL.register('h')} AS register, ${SKETCH_SQL.rank('h')} AS \`rank\`
+           FROM (SELECT v, ${SKETCH_SQL.hash('v')} AS h FROM (SELECT CAST(? AS UNSIGNED) AS v) AS t) AS u`,
+        [id],
+      );
+      const { hash, register, rank } = visitorHash(id);
+      expect(row?.entry).toBe(sparseEntry(hash).toString('hex').toUpperCase());
+      expect([Number(row?.register), Number(row?.rank)]).toEqual([register, rank]);
     }
     for (let bits = 1; bits <= 32; bits++) {
       for (const value of [2 ** bits - 1, 2 ** (bits - 1)]) {
@@ -126,6 +132,50 @@ describe('rollups on a 2-shard cluster', () => {
     expect(before.every((rows) => rows.length > 0)).toBe(true);
     expect((await rollup().runRange('hourly', at(14), at(17), { trigger: 'manual' })).ok).toBe(true);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('stores each hourly sketch as the set of the hour\'s visitors, never larger than the dense form; a sketch SQL cut short is rebuilt from raw', async () => {
+    const start = at(15);
+    const end = at(16);
+    const sketches = (shard: number) =>
+      query<Array<{ site_id: number; page_views: number; visitors: number; visitors_sketch: Buffer }>>(shard, 'SELECT site_id, page_views, visitors, visitors_sketch FROM analytics_hourly WHERE hour_start = ? ORDER BY site_id', [start]);
+    const visitorIds = async (shard: number, site: number) =>
+      (await query<Array<{ v: string }>>(shard, 'SELECT CAST(visitor_id AS CHAR) AS v FROM analytics_realtime WHERE site_id = ? AND created_at >= ? AND created_at < ?', [site, start, end])).map((row) => row.v);
+    expect((await rollup().runRange('hourly', start, end, { trigger: 'manual' })).ok).toBe(true);
+    let repeated = 0;
+    for (const shard of bothShards) {
+      for (const row of await sketches(shard)) {
+        const ids = await visitorIds(shard, row.site_id);
+        // As SQL wrote it (one entry a page view) up to 4,096 page views, compacted from Node beyond.
+        expect(row.visitors_sketch.length).toBeLessThanOrEqual(DENSE_SKETCH_BYTES);
+        expect(mergeSketches([row.visitors_sketch]).equals(sketchOf(ids))).toBe(true);
+        if (Number(row.page_views) > Number(row.visitors)) repeated += 1;
+      }
+    }
+    expect(repeated).toBeGreaterThan(5);
+    // A GROUP_CONCAT limit of 10 entries cuts every busier site's SQL sketch; those are rebuilt from raw.
+    const cutShort = new ClusterRollupService(cluster.services.connections, silentLogger.scope('rollup'), { tuning: { sqlSketchBytes: 2 + 4 * 10 } });
+    try {
+      expect((await cutShort.runRange('hourly', start, end, { trigger: 'manual' })).ok).toBe(true);
+    } finally {
+      await cutShort.dispose();
+    }
+    let rebuilt = 0;
+    for (const shard of bothShards) {
+      for (const row of await sketches(shard)) {
+        const ids = await visitorIds(shard, row.site_id);
+        expect(Number(row.page_views)).toBe(ids.length);
+        expect(Number(row.visitors)).toBe(new Set(ids).size);
+        if (Number(row.page_views) > 10) {
+          rebuilt += 1;
+          expect(row.visitors_sketch.equals(sketchOf(ids))).toBe(true);
+        } else {
+          expect(mergeSketches([row.visitors_sketch]).equals(sketchOf(ids))).toBe(true);
+        }
+      }
+    }
+    expect(rebuilt).toBeGreaterThan(5);
+    expect((await rollup().runRange('hourly', start, end, { trigger: 'manual' })).ok).toBe(true);
   });
 
   it('takes in late raw rows by re-rolling the trailing 3 hours; older ones only with a range', async () => {

@@ -4,11 +4,14 @@ import {
   DEFAULT_ROLLUP_TUNING,
   extendThroughCompleted,
   hourlyInsertSql,
+  MAX_SPARSE_SKETCH_BYTES,
   planDue,
   planRange,
   readyUntil,
   retentionStart,
+  sessionSetupSql,
 } from '../../src/main/rollup/plan';
+import { SKETCH_SQL } from '../../src/main/sketch/hll';
 import { ErrorCode } from '../../src/shared/errors';
 import { DEFAULT_RETENTION } from '../../src/shared/rollup';
 
@@ -94,11 +97,22 @@ describe('rollup windows', () => {
     expect(extendThroughCompleted('hourly', at('2025-03-10T05:00:00Z'), done).toISOString()).toBe('2025-03-10T05:00:00.000Z');
   });
 
-  it('builds the hourly rollup as one statement: per (site, visitor), then per site with the sketch entries', () => {
+  it('builds the hourly rollup as one statement: one sorted pass per site with exact visitors and a sketch entry per page view', () => {
     const sql = hourlyInsertSql();
-    expect(sql).toMatch(/GROUP BY site_id, visitor_id\s+ORDER BY NULL\) AS per_visitor\s+GROUP BY site_id\s+ORDER BY NULL$/);
+    expect(sql).toMatch(/^INSERT INTO analytics_hourly \(site_id, hour_start, page_views, visitors, visitors_sketch\)\nSELECT SQL_BIG_RESULT site_id, \?, COUNT\(\*\), COUNT\(DISTINCT visitor_id\), /);
+    expect(sql).toContain(`GROUP_CONCAT(${SKETCH_SQL.entry('visitor_id')} SEPARATOR '')`);
     expect(sql).toContain('WHERE created_at >= ? AND created_at < ?');
-    expect(sql).toContain("GROUP_CONCAT(CHAR(");
-    expect(sql).not.toMatch(/COUNT\(DISTINCT/);
+    expect(sql).toMatch(/GROUP BY site_id\s+ORDER BY NULL$/);
+    expect(sql.match(/FROM /g)).toHaveLength(1);
+  });
+
+  it('limits GROUP_CONCAT to whole sketch entries, so a sketch cut short is told by its length', () => {
+    const limit = (bytes?: number) => Number(sessionSetupSql(1 << 20, bytes)[1]?.match(/group_concat_max_len = (\d+)/)?.[1]);
+    expect(limit()).toBe(MAX_SPARSE_SKETCH_BYTES - 2);
+    expect(MAX_SPARSE_SKETCH_BYTES).toBeLessThanOrEqual(16_777_215);
+    expect(limit() % 4).toBe(0);
+    expect(limit(2 + 4 * 10 + 3)).toBe(4 * 10);
+    expect(limit(1)).toBe(4);
+    expect(limit(1e12)).toBe(limit());
   });
 });

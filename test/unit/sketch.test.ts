@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DENSE_SKETCH_BYTES, estimateSketch, mergeSketches, REGISTER_COUNT, SketchAccumulator, sketchOf, visitorHash } from '../../src/main/sketch/hll';
+import { DENSE_SKETCH_BYTES, estimateSketch, mergeSketches, REGISTER_COUNT, SketchAccumulator, sketchOf, sparseEntry, visitorHash } from '../../src/main/sketch/hll';
 import { ErrorCode } from '../../src/shared/errors';
 
 /** Deterministic pseudo-random 53-bit ids, like the generator's visitor ids. */
@@ -52,10 +52,10 @@ describe('HyperLogLog visitor sketch (p = 14)', () => {
 
   it('stays sparse (4 bytes a visitor) while smaller than dense, then switches to one byte a register', () => {
     const small = sketchOf(randomIds(100, 6));
-    expect(small[0]).toBe(1);
+    expect(small[0]).toBe(3);
     expect(small.length).toBe(2 + 4 * 100);
     const large = sketchOf(randomIds(100_000, 7));
-    expect(large[0]).toBe(2);
+    expect(large[0]).toBe(4);
     expect(large.length).toBe(DENSE_SKETCH_BYTES);
   });
 
@@ -63,32 +63,57 @@ describe('HyperLogLog visitor sketch (p = 14)', () => {
     for (let seed = 1; seed <= 200; seed++) expect(Math.round(estimateSketch(sketchOf(randomIds(37 + seed, seed))))).toBe(37 + seed);
   });
 
-  it('reads the unsorted, repeating sparse entries SQL writes, keeping the largest rank per fine index', () => {
-    const entry = (fine: number, rank: number) => [((fine << 7) | rank) >>> 24, (((fine << 7) | rank) >>> 16) & 255, (((fine << 7) | rank) >>> 8) & 255, ((fine << 7) | rank) & 255];
-    const bytes = Buffer.from([1, 14, ...entry(5, 2), ...entry(2 ** 25 - 1, 1), ...entry(5, 7), ...entry(5, 3)]);
+  it('reads the unsorted, repeating sparse entries SQL writes (one per page view), keeping each visitor once', () => {
+    const [a, b, c] = ['17', '4711', '9007199254740991'].map((id) => visitorHash(id).hash);
+    const sqlBytes = Buffer.concat([Buffer.from([3, 14]), ...[c!, a!, c!, b!, a!, c!].map(sparseEntry)]);
     const accumulator = new SketchAccumulator();
-    accumulator.merge(bytes);
-    expect(accumulator.encode().equals(Buffer.from([1, 14, ...entry(5, 7), ...entry(2 ** 25 - 1, 1)]))).toBe(true);
-    expect(Math.round(accumulator.estimate())).toBe(2);
+    accumulator.merge(sqlBytes);
+    const sorted = [a!, b!, c!].sort((x, y) => x - y);
+    expect(accumulator.encode().equals(Buffer.concat([Buffer.from([3, 14]), ...sorted.map(sparseEntry)]))).toBe(true);
+    expect(accumulator.encode().equals(sketchOf(['9007199254740991', '17', '4711', '17']))).toBe(true);
+    expect(Math.round(accumulator.estimate())).toBe(3);
   });
 
-  it('refuses corrupt sketches with a coded error', () => {
+  it('turns one SQL sketch with many repeats into the same sketch as its distinct visitors, sparse or dense', () => {
+    for (const size of [1_000, 20_000]) {
+      const ids = [...randomIds(size, size + 1)];
+      const perPageView = Buffer.concat([Buffer.from([3, 14]), ...[...ids, ...ids.slice(0, size / 2), ...ids.slice(0, 10)].map((id) => sparseEntry(visitorHash(id).hash))]);
+      expect(mergeSketches([perPageView]).equals(sketchOf(ids))).toBe(true);
+    }
+  });
+
+  it('builds the same dense sketch register by register as from the visitors', () => {
+    const ids = [...randomIds(30_000, 12)];
+    const registers = new Map<number, number>();
+    for (const id of ids) {
+      const { register, rank } = visitorHash(id);
+      registers.set(register, Math.max(rank, registers.get(register) ?? 0));
+    }
     const accumulator = new SketchAccumulator();
-    for (const bytes of [Buffer.from([1]), Buffer.from([9, 14]), Buffer.from([1, 12]), Buffer.from([1, 14, 0, 1]), Buffer.from([1, 14, 0, 0, 0, 0]), Buffer.from([2, 14, 0])]) {
-      expect(() => accumulator.merge(bytes)).toThrow(expect.objectContaining({ code: ErrorCode.SketchInvalid }));
+    for (const [register, rank] of registers) accumulator.addRegister(register, rank);
+    expect(accumulator.encode().equals(sketchOf(ids))).toBe(true);
+    expect(() => accumulator.addRegister(REGISTER_COUNT, 1)).toThrow(expect.objectContaining({ code: ErrorCode.SketchInvalid }));
+    expect(() => accumulator.addRegister(0, 34)).toThrow(expect.objectContaining({ code: ErrorCode.SketchInvalid }));
+  });
+
+  it('refuses sketches written with the earlier visitor hash (formats 1 and 2) rather than merging them wrongly', () => {
+    for (const bytes of [Buffer.from([1, 14, 0, 0, 0, 129]), Buffer.concat([Buffer.from([2, 14]), Buffer.alloc(REGISTER_COUNT)])]) {
+      expect(() => mergeSketches([sketchOf(['1']), bytes])).toThrow(expect.objectContaining({ code: ErrorCode.SketchInvalid, message: expect.stringMatching(/earlier visitor hash.*re-roll the hourly windows/) }));
     }
   });
 
   it('hashes a visitor to a register of 14 bits and a rank of 1 to 33, the same for every rendering of the id', () => {
     for (const id of randomIds(1000, 8)) {
-      const { register, fine, rank } = visitorHash(id);
+      const { hash, register, fine, rank } = visitorHash(id);
+      expect(hash).toBeGreaterThanOrEqual(0);
+      expect(hash).toBeLessThan(2 ** 31);
       expect(fine >>> 11).toBe(register);
       expect(register).toBeGreaterThanOrEqual(0);
       expect(register).toBeLessThan(REGISTER_COUNT);
       expect(rank).toBeGreaterThanOrEqual(1);
       expect(rank).toBeLessThanOrEqual(33);
-      expect(visitorHash(BigInt(id))).toEqual({ register, fine, rank });
-      expect(visitorHash(String(id))).toEqual({ register, fine, rank });
+      expect(visitorHash(BigInt(id))).toEqual({ hash, register, fine, rank });
+      expect(visitorHash(String(id))).toEqual({ hash, register, fine, rank });
     }
   });
 

@@ -36,6 +36,8 @@ export interface RollupTuning {
   trailingHours: number;
   /** Session tmp_table_size and max_heap_table_size: the hourly GROUP BY stays in memory up to this. */
   sessionTempTableBytes: number;
+  /** The longest sketch the hourly statement builds in SQL; a site with more page views is sketched register by register. */
+  sqlSketchBytes: number;
   /** Rows per INSERT when daily and monthly rows are written from Node. */
   insertBatchRows: number;
   /** A range may not ask for more windows than this in one run. */
@@ -46,6 +48,7 @@ export const DEFAULT_ROLLUP_TUNING: RollupTuning = {
   retention: { ...DEFAULT_RETENTION },
   trailingHours: DEFAULT_TRAILING_HOURS,
   sessionTempTableBytes: 512 * 1024 * 1024,
+  sqlSketchBytes: 16_777_214,
   insertBatchRows: 500,
   maxWindows: 100_000,
 };
@@ -159,16 +162,21 @@ export function extendThroughCompleted(level: RollupLevel, from: Date, completed
   return end;
 }
 
-/** Session settings of a rollup connection: non-locking reads of the source, large in-memory GROUP BYs. */
-export function sessionSetupSql(tempTableBytes: number): string[] {
+/**
+ * Session settings of a rollup connection: non-locking reads of the source, large in-memory temporary tables,
+ * and GROUP_CONCAT long enough for a SQL-built sketch of `sqlSketchBytes` (header included). The limit is whole
+ * entries, so a longer sketch is cut on an entry boundary and its length tells it was cut.
+ */
+export function sessionSetupSql(tempTableBytes: number, sqlSketchBytes: number = MAX_SPARSE_SKETCH_BYTES): string[] {
   const bytes = Math.floor(tempTableBytes);
+  const entryBytes = Math.floor((Math.min(Math.max(sqlSketchBytes, HEADER_BYTES + SPARSE_ENTRY_BYTES), MAX_SPARSE_SKETCH_BYTES) - HEADER_BYTES) / SPARSE_ENTRY_BYTES) * SPARSE_ENTRY_BYTES;
   return [
     'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
-    // A sparse sketch has 4 bytes per visitor; this is the most a MEDIUMBLOB holds, in whole entries.
-    `SET SESSION tmp_table_size = ${bytes}, max_heap_table_size = ${bytes}, group_concat_max_len = ${MAX_SPARSE_SKETCH_BYTES}`,
+    `SET SESSION tmp_table_size = ${bytes}, max_heap_table_size = ${bytes}, group_concat_max_len = ${entryBytes}`,
   ];
 }
 
+/** The longest sketch a MEDIUMBLOB holds, in whole 4-byte entries: one SQL sketch collects up to 4,194,303 page views. */
 export const MAX_SPARSE_SKETCH_BYTES = HEADER_BYTES + Math.floor((16_777_215 - HEADER_BYTES) / SPARSE_ENTRY_BYTES) * SPARSE_ENTRY_BYTES;
 
 export function deleteWindowSql(level: RollupLevel): string {
@@ -177,30 +185,49 @@ export function deleteWindowSql(level: RollupLevel): string {
 }
 
 /**
- * The whole hourly rollup of one window as one statement inside the shard: per (site, visitor) first, which
- * gives exact visitors, then per site with the visitors' sketch entries concatenated. ORDER BY NULL spares the
- * sort MariaDB adds to a GROUP BY. Params: hour start, then the window [start, end) on created_at, which prunes
- * to the hour's one partition.
+ * The whole hourly rollup of one window as one statement inside the shard, in one sorted pass: SQL_BIG_RESULT
+ * makes MariaDB/MySQL group by sorting the window's rows by site (measured about twice as fast as the in-memory
+ * hash table it otherwise builds for a large GROUP BY), and in that sorted stream each site's exact distinct
+ * visitors, its page views and its sketch entries (one per raw row, repeats allowed) come out together.
+ * Params: hour start, then the window [start, end) on created_at, which prunes to the hour's one partition.
  */
 export function hourlyInsertSql(): string {
   return `INSERT INTO analytics_hourly (site_id, hour_start, page_views, visitors, visitors_sketch)
-SELECT site_id, ?, SUM(views), COUNT(*), CONCAT(${SKETCH_SQL.header}, GROUP_CONCAT(${SKETCH_SQL.entry('visitor_crc')} SEPARATOR ''))
-  FROM (SELECT site_id, ${SKETCH_SQL.crc('visitor_id')} AS visitor_crc, COUNT(*) AS views
-          FROM analytics_realtime
-         WHERE created_at >= ? AND created_at < ?
-         GROUP BY site_id, visitor_id
-         ORDER BY NULL) AS per_visitor
+SELECT SQL_BIG_RESULT site_id, ?, COUNT(*), COUNT(DISTINCT visitor_id), CONCAT(${SKETCH_SQL.header}, GROUP_CONCAT(${SKETCH_SQL.entry('visitor_id')} SEPARATOR ''))
+  FROM analytics_realtime
+ WHERE created_at >= ? AND created_at < ?
  GROUP BY site_id
  ORDER BY NULL`;
 }
 
-/** Hourly rows whose SQL-built sparse sketch is larger than the dense form; they are repacked from Node. */
+/**
+ * Hourly rows whose SQL-built sketch is larger than the dense form (more than 4,096 page views), or was cut short
+ * at the GROUP_CONCAT limit (fewer entries than page views); they are redone from Node, so no stored sketch is
+ * larger than the dense form.
+ */
 export function oversizedSketchesSql(): string {
-  return `SELECT site_id, visitors, visitors_sketch FROM analytics_hourly WHERE hour_start = ? AND LENGTH(visitors_sketch) > ${DENSE_SKETCH_BYTES}`;
+  return `SELECT site_id, page_views, visitors, visitors_sketch FROM analytics_hourly
+ WHERE hour_start = ? AND (LENGTH(visitors_sketch) > ${DENSE_SKETCH_BYTES} OR LENGTH(visitors_sketch) <> ${HEADER_BYTES} + ${SPARSE_ENTRY_BYTES} * page_views)`;
 }
 
-export function updateSketchSql(): string {
-  return 'UPDATE analytics_hourly SET visitors_sketch = ? WHERE site_id = ? AND hour_start = ?';
+/**
+ * For a site with more page views in the hour than one SQL sketch collects (its GROUP_CONCAT was cut): its distinct
+ * visitor hashes when it has few enough visitors for a sparse sketch, else its registers. Params: site, window
+ * start, window end.
+ */
+export function siteHashesSql(): string {
+  return `SELECT DISTINCT ${SKETCH_SQL.hash('visitor_id')} AS h FROM analytics_realtime WHERE site_id = ? AND created_at >= ? AND created_at < ?`;
+}
+
+export function siteRegistersSql(): string {
+  return `SELECT ${SKETCH_SQL.register('h')} AS register, MAX(${SKETCH_SQL.rank('h')}) AS \`rank\`
+  FROM (${siteHashesSql()}) AS hashes
+ GROUP BY register`;
+}
+
+/** Replaces the sketches of hourly rows that exist, many in one statement; params: [[site_id, hour_start, sketch], …]. */
+export function updateSketchesSql(): string {
+  return 'INSERT INTO analytics_hourly (site_id, hour_start, visitors_sketch) VALUES ? ON DUPLICATE KEY UPDATE visitors_sketch = VALUES(visitors_sketch)';
 }
 
 /** Raw rows one hourly window read: its page views are exactly that count. */

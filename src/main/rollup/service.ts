@@ -20,7 +20,7 @@ import {
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
 import type { ScopedLogger } from '../log';
 import { partitionName, PARTITION_SCHEMES } from '../schema/partitions';
-import { HEADER_BYTES, SketchAccumulator, SPARSE_ENTRY_BYTES } from '../sketch/hll';
+import { HEADER_BYTES, SketchAccumulator, SPARSE_ENTRY_BYTES, SPARSE_LIMIT } from '../sketch/hll';
 import {
   advancesWatermark,
   DEFAULT_ROLLUP_TUNING,
@@ -36,7 +36,9 @@ import {
   planRange,
   readyUntil,
   sessionSetupSql,
-  updateSketchSql,
+  siteHashesSql,
+  siteRegistersSql,
+  updateSketchesSql,
   windowPageViewsSql,
   type LevelState,
   type RollupTuning,
@@ -136,6 +138,9 @@ interface RunRow {
 }
 
 const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
+
+/** MySQL/MariaDB: "Row %u was cut by GROUP_CONCAT()", an error under strict mode in an INSERT … SELECT. */
+const ER_CUT_VALUE_GROUP_CONCAT = 1260;
 
 function asProblem(error: unknown): { code: number; message: string } {
   const { code, message } = toFailure(error);
@@ -352,7 +357,7 @@ export class ClusterRollupService implements RollupService {
       writer = await (await this.connections.pool(handle.index)).getConnection();
       const session = writer;
       const query: ShardQuery = async (sql, params) => rowsOf(await session.query(sql, params));
-      for (const sql of sessionSetupSql(this.tuning.sessionTempTableBytes)) await query(sql);
+      for (const sql of sessionSetupSql(this.tuning.sessionTempTableBytes, this.tuning.sqlSketchBytes)) await query(sql);
       const states = await this.levelStates(query);
       const spec = LEVELS[context.level];
       const state = states[context.level];
@@ -457,19 +462,46 @@ export class ClusterRollupService implements RollupService {
     return effect;
   }
 
-  /** One statement in the shard, then the rare sketch too big for its sparse form is repacked dense. */
+  /**
+   * One statement in the shard, then each SQL sketch larger than the dense form (a site with more than 4,096 page
+   * views in the hour) is compacted from Node; a site with more page views than one SQL sketch collects (its
+   * sketch was cut short) gets its registers from raw instead.
+   */
   private async rollHour(query: ShardQuery, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
-    const inserted = (await query(hourlyInsertSql(), [window.start, window.start, window.end])) as { affectedRows?: number };
-    const oversized = (await query(oversizedSketchesSql(), [window.start])) as Array<{ site_id: number; visitors: number; visitors_sketch: Buffer }>;
-    const accumulator = new SketchAccumulator();
-    for (const row of oversized) {
-      if (row.visitors_sketch.length !== HEADER_BYTES + SPARSE_ENTRY_BYTES * Number(row.visitors)) {
-        throw new StrataError(ErrorCode.SketchInvalid, `site ${row.site_id} has ${row.visitors} visitors in the hour ${window.start.toISOString()}, more than one sketch can collect in SQL`);
+    const params = [window.start, window.start, window.end];
+    let inserted: { affectedRows?: number };
+    try {
+      inserted = (await query(hourlyInsertSql(), params)) as { affectedRows?: number };
+    } catch (error) {
+      if ((error as { errno?: unknown }).errno !== ER_CUT_VALUE_GROUP_CONCAT) throw error;
+      // Strict mode refuses the statement when a site has more page views than one SQL sketch collects; the
+      // statement alone was rolled back. Once more without strict mode, and that site's sketch is rebuilt below.
+      const [mode] = (await query('SELECT @@SESSION.sql_mode AS mode')) as Array<{ mode: string }>;
+      await query(`SET SESSION sql_mode = REPLACE(REPLACE(@@SESSION.sql_mode, 'STRICT_TRANS_TABLES', ''), 'STRICT_ALL_TABLES', '')`);
+      try {
+        inserted = (await query(hourlyInsertSql(), params)) as { affectedRows?: number };
+      } finally {
+        await query('SET SESSION sql_mode = ?', [mode?.mode ?? '']);
       }
-      accumulator.reset();
-      accumulator.merge(row.visitors_sketch);
-      await query(updateSketchSql(), [accumulator.encode(), row.site_id, window.start]);
     }
+    const oversized = (await query(oversizedSketchesSql(), [window.start])) as Array<{ site_id: number; page_views: number | string; visitors: number | string; visitors_sketch: Buffer }>;
+    const accumulator = new SketchAccumulator();
+    const compacted: unknown[][] = [];
+    for (const row of oversized) {
+      accumulator.reset();
+      if (row.visitors_sketch.length === HEADER_BYTES + SPARSE_ENTRY_BYTES * Number(row.page_views)) {
+        accumulator.merge(row.visitors_sketch);
+      } else if (Number(row.visitors) <= SPARSE_LIMIT) {
+        const hashes = (await query(siteHashesSql(), [row.site_id, window.start, window.end])) as Array<{ h: number | string }>;
+        for (const { h } of hashes) accumulator.addHash(Number(h));
+      } else {
+        const registers = (await query(siteRegistersSql(), [row.site_id, window.start, window.end])) as Array<{ register: number | string; rank: number | string }>;
+        for (const { register, rank } of registers) accumulator.addRegister(Number(register), Number(rank));
+      }
+      compacted.push([row.site_id, window.start, accumulator.encode()]);
+    }
+    // At most 16 KiB a sketch: 200 rows stay well inside the default max_allowed_packet.
+    for (let first = 0; first < compacted.length; first += 200) await query(updateSketchesSql(), [compacted.slice(first, first + 200)]);
     const [totals] = (await query(windowPageViewsSql('hourly'), [window.start, window.end])) as Array<{ page_views: number | string }>;
     return { rowsRead: Number(totals?.page_views ?? 0), rowsWritten: Number(inserted.affectedRows ?? 0) };
   }

@@ -3,64 +3,85 @@ import { ErrorCode, StrataError } from '../../shared/errors';
 
 /**
  * A HyperLogLog distinct-count sketch (precision 14: 16,384 registers, standard error about 0.81 %) whose
- * hash can be computed inside MariaDB/MySQL, so the hourly rollup builds sketches in the shard.
+ * input can be computed inside MariaDB/MySQL with one cheap expression per raw row, so the hourly rollup builds
+ * sketches in the shard in the same sorted pass that counts the visitors.
  *
- * Hash of a visitor id v: c = CRC32(decimal text of v); the register hash is c × 2654435761 (mod 2^32), whose
- * top 14 bits are the register and top 25 bits the "fine index"; the rank is 1 + the leading zeros of
- * c × 2246822519 (mod 2^32), 33 when that is zero. Two odd multipliers spread CRC32's linear structure over the
- * bits both parts read. `SKETCH_SQL` is the same hash in SQL; an integration test checks the two agree.
+ * Hash of a visitor id v: h = CRC32(decimal text of v) with its top bit dropped (31 bits: the SQL sets that bit so
+ * CHAR() always writes exactly 4 bytes). The register hash is h × 2654435761 (mod 2^32), whose top 14 bits are the
+ * register and top 25 bits the "fine index"; the rank is 1 + the leading zeros of h × 2246822519 (mod 2^32), 33
+ * when that is zero. Two odd multipliers spread CRC32's linear structure over the bits both parts read.
+ * `SKETCH_SQL` is the same hash in SQL; an integration test checks the two agree.
  *
  * Encoding: byte 0 is the format, byte 1 the precision, then
- * - sparse (1): 4-byte big-endian entries, the register hash with its low 7 bits replaced by the rank, in any
- *   order, repeats allowed (the largest rank wins), because SQL's GROUP_CONCAT writes them that way without a
- *   sort. Like HyperLogLog++'s sparse mode, the 25-bit fine index makes small sets all but exact, where 16,384
- *   registers would already collide (37 visitors collide with a 4 % chance);
- * - dense (2): one byte per register, the plain HyperLogLog.
+ * - sparse (3): 4-byte big-endian entries, each the 31-bit hash h with the top bit set, in any order, repeats
+ *   allowed, because SQL's GROUP_CONCAT writes one per raw row without a sort. Keeping h itself (not a register)
+ *   makes small sets exact, where 16,384 registers would already collide (37 visitors collide with a 4 % chance),
+ *   and makes the sparse union exact: it is the set of hashes;
+ * - dense (4): one byte per register, the plain HyperLogLog.
  * `encode` writes sorted, repeat-free sparse entries while that is smaller than dense.
+ * Formats 1 and 2 were written with the earlier 32-bit hash; they cannot be merged with these and are refused.
  */
 
 export const SKETCH_PRECISION = 14;
 export const REGISTER_COUNT = 1 << SKETCH_PRECISION;
 const FINE_PRECISION = 25;
-const FINE_COUNT = 2 ** FINE_PRECISION;
+const HASH_BITS = 31;
+const HASH_COUNT = 2 ** HASH_BITS;
+const HASH_MASK = HASH_COUNT - 1;
+/** Set on every sparse entry: CHAR() in SQL drops leading zero bytes, never with this bit set. */
+const ENTRY_MARK = 0x80000000;
 /** Bits of the rank hash; a rank is 1..RANK_BITS + 1. */
 const RANK_BITS = 32;
-const FORMAT_SPARSE = 1;
-const FORMAT_DENSE = 2;
+const FORMAT_SPARSE = 3;
+const FORMAT_DENSE = 4;
+const OLD_HASH_FORMATS = new Set([1, 2]);
 export const HEADER_BYTES = 2;
 export const SPARSE_ENTRY_BYTES = 4;
 export const DENSE_SKETCH_BYTES = HEADER_BYTES + REGISTER_COUNT;
-/** Most fine indexes a sparse sketch holds before dense is smaller. */
-const SPARSE_LIMIT = Math.floor(REGISTER_COUNT / SPARSE_ENTRY_BYTES);
+/** Most hashes a sparse sketch holds before dense is smaller. */
+export const SPARSE_LIMIT = Math.floor(REGISTER_COUNT / SPARSE_ENTRY_BYTES);
 
 const REGISTER_MULTIPLIER = 2654435761;
 const RANK_MULTIPLIER = 2246822519;
+const hex = (byte: number) => byte.toString(16).padStart(2, '0');
 
 /**
- * The hash as SQL over a column holding CRC32(visitor_id). `entry` is one sparse entry as 4 binary bytes;
- * `header` starts a sparse sketch. FLOOR(LOG2(x)) is exact for 32-bit integers (far from rounding edges).
+ * The hash in SQL. `entry(visitorColumn)` is one sparse entry as 4 binary bytes, one CRC32 and one CHAR per row;
+ * `header` starts a sparse sketch. `hash`, `register` and `rank` give the same hash and its parts as integers
+ * (for the rare site whose sketch is built register by register); FLOOR(LOG2(x)) is exact for 32-bit integers.
  */
 export const SKETCH_SQL = {
-  crc: (visitorColumn: string) => `CRC32(${visitorColumn})`,
-  entry: (crcColumn: string) => {
-    const registerHash = `((${crcColumn} * ${REGISTER_MULTIPLIER}) & 4294967295)`;
-    const rankHash = `((${crcColumn} * ${RANK_MULTIPLIER}) & 4294967295)`;
-    const rank = `IF(${rankHash} = 0, ${RANK_BITS + 1}, ${RANK_BITS} - FLOOR(LOG2(${rankHash})))`;
-    return `CHAR(${registerHash} >> 24, (${registerHash} >> 16) & 255, (${registerHash} >> 8) & 255, (${registerHash} & 128) | ${rank} USING binary)`;
+  entry: (visitorColumn: string) => `CHAR(CRC32(${visitorColumn}) | ${ENTRY_MARK} USING binary)`,
+  header: `X'${hex(FORMAT_SPARSE)}${hex(SKETCH_PRECISION)}'`,
+  hash: (visitorColumn: string) => `(CRC32(${visitorColumn}) & ${HASH_MASK})`,
+  register: (hashColumn: string) => `(((${hashColumn} * ${REGISTER_MULTIPLIER}) & 4294967295) >> ${32 - SKETCH_PRECISION})`,
+  rank: (hashColumn: string) => {
+    const rankHash = `((${hashColumn} * ${RANK_MULTIPLIER}) & 4294967295)`;
+    return `IF(${rankHash} = 0, ${RANK_BITS + 1}, ${RANK_BITS} - FLOOR(LOG2(${rankHash})))`;
   },
-  header: `X'${FORMAT_SPARSE.toString(16).padStart(2, '0')}${SKETCH_PRECISION.toString(16).padStart(2, '0')}'`,
 } as const;
 
-/** Register, fine index and rank of one visitor id, exactly as SKETCH_SQL computes them in a shard. */
-export function visitorHash(visitorId: number | bigint | string): { register: number; fine: number; rank: number } {
-  const crc = crc32(String(visitorId));
-  const registerHash = Math.imul(crc, REGISTER_MULTIPLIER | 0) >>> 0;
-  const rankHash = Math.imul(crc, RANK_MULTIPLIER | 0) >>> 0;
-  return {
-    register: registerHash >>> (32 - SKETCH_PRECISION),
-    fine: registerHash >>> (32 - FINE_PRECISION),
-    rank: rankHash === 0 ? RANK_BITS + 1 : Math.clz32(rankHash) + 1,
-  };
+function fineOf(hash: number): number {
+  return Math.imul(hash, REGISTER_MULTIPLIER | 0) >>> (32 - FINE_PRECISION);
+}
+
+function rankOf(hash: number): number {
+  const rankHash = Math.imul(hash, RANK_MULTIPLIER | 0) >>> 0;
+  return rankHash === 0 ? RANK_BITS + 1 : Math.clz32(rankHash) + 1;
+}
+
+/** The 31-bit hash, register, fine index and rank of one visitor id, exactly as SKETCH_SQL computes them in a shard. */
+export function visitorHash(visitorId: number | bigint | string): { hash: number; register: number; fine: number; rank: number } {
+  const hash = (crc32(String(visitorId)) & HASH_MASK) >>> 0;
+  const fine = fineOf(hash);
+  return { hash, register: fine >>> (FINE_PRECISION - SKETCH_PRECISION), fine, rank: rankOf(hash) };
+}
+
+/** One sparse entry of a hash, as SKETCH_SQL.entry writes it. */
+export function sparseEntry(hash: number): Buffer {
+  const bytes = Buffer.allocUnsafe(SPARSE_ENTRY_BYTES);
+  bytes.writeUInt32BE((hash | ENTRY_MARK) >>> 0);
+  return bytes;
 }
 
 function corrupt(message: string): never {
@@ -68,12 +89,12 @@ function corrupt(message: string): never {
 }
 
 /**
- * Register-wise maximum of any number of sketches, reusable between sites. It stays sparse (fine index → rank)
- * while the union is small and turns dense once it would not fit a sparse sketch smaller than a dense one.
+ * Register-wise maximum of any number of sketches, reusable between sites. While the union is small it is the
+ * exact set of hashes; it turns dense once that would not fit a sparse sketch smaller than a dense one.
  */
 export class SketchAccumulator {
   readonly registers = new Uint8Array(REGISTER_COUNT);
-  private readonly fine = new Map<number, number>();
+  private readonly hashes = new Set<number>();
   private dense = false;
 
   /** True once the union is too large for the sparse form. */
@@ -81,40 +102,52 @@ export class SketchAccumulator {
     return this.dense;
   }
 
-  add(fine: number, rank: number): void {
+  /** Adds one 31-bit visitor hash. */
+  addHash(hash: number): void {
     if (this.dense) {
-      this.raise(fine >>> (FINE_PRECISION - SKETCH_PRECISION), rank);
+      this.raise(fineOf(hash) >>> (FINE_PRECISION - SKETCH_PRECISION), rankOf(hash));
       return;
     }
-    const current = this.fine.get(fine) ?? 0;
-    if (rank > current) this.fine.set(fine, rank);
-    if (this.fine.size > SPARSE_LIMIT) this.densify();
+    this.hashes.add(hash);
+    if (this.hashes.size > SPARSE_LIMIT) this.densify();
+  }
+
+  /** Raises one register, as a register-by-register aggregate in SQL gives it; the union is dense from here on. */
+  addRegister(register: number, rank: number): void {
+    if (!Number.isInteger(register) || register < 0 || register >= REGISTER_COUNT) corrupt(`register ${register} is out of range`);
+    if (!Number.isInteger(rank) || rank < 1 || rank > RANK_BITS + 1) corrupt(`rank ${rank} is out of range`);
+    this.densify();
+    this.raise(register, rank);
   }
 
   addVisitor(visitorId: number | bigint | string): void {
-    const { fine, rank } = visitorHash(visitorId);
-    this.add(fine, rank);
+    this.addHash(visitorHash(visitorId).hash);
   }
 
   /** Merges an encoded sketch into this one. */
   merge(sketch: Uint8Array): void {
     if (sketch.length < HEADER_BYTES) corrupt(`${sketch.length} bytes is shorter than its header`);
+    if (OLD_HASH_FORMATS.has(sketch[0]!)) {
+      throw new StrataError(
+        ErrorCode.SketchInvalid,
+        `visitor sketch format ${sketch[0]} was written with an earlier visitor hash and cannot be merged with current sketches; re-roll the hourly windows it came from`,
+      );
+    }
     if (sketch[1] !== SKETCH_PRECISION) corrupt(`precision ${sketch[1]}, expected ${SKETCH_PRECISION}`);
     if (sketch[0] === FORMAT_DENSE) {
       if (sketch.length !== DENSE_SKETCH_BYTES) corrupt(`a dense sketch has ${sketch.length} bytes, expected ${DENSE_SKETCH_BYTES}`);
-      this.densify();
       for (let register = 0; register < REGISTER_COUNT; register++) {
-        const rank = sketch[HEADER_BYTES + register]!;
-        if (rank > RANK_BITS + 1) corrupt(`rank ${rank} is out of range`);
-        this.raise(register, rank);
+        if (sketch[HEADER_BYTES + register]! > RANK_BITS + 1) corrupt(`rank ${sketch[HEADER_BYTES + register]} is out of range`);
       }
+      this.densify();
+      for (let register = 0; register < REGISTER_COUNT; register++) this.raise(register, sketch[HEADER_BYTES + register]!);
     } else if (sketch[0] === FORMAT_SPARSE) {
       if ((sketch.length - HEADER_BYTES) % SPARSE_ENTRY_BYTES !== 0) corrupt(`a sparse sketch of ${sketch.length} bytes is not whole entries`);
+      const view = new DataView(sketch.buffer, sketch.byteOffset, sketch.byteLength);
       for (let offset = HEADER_BYTES; offset < sketch.length; offset += SPARSE_ENTRY_BYTES) {
-        const fine = (sketch[offset]! << 17) | (sketch[offset + 1]! << 9) | (sketch[offset + 2]! << 1) | (sketch[offset + 3]! >> 7);
-        const rank = sketch[offset + 3]! & 127;
-        if (rank === 0 || rank > RANK_BITS + 1) corrupt(`entry rank ${rank} is out of range`);
-        this.add(fine, rank);
+        const entry = view.getUint32(offset);
+        if (entry < ENTRY_MARK) corrupt(`entry ${entry.toString(16).padStart(8, '0')} lacks its marker bit`);
+        this.addHash(entry & HASH_MASK);
       }
     } else {
       corrupt(`unknown format ${sketch[0]}`);
@@ -123,18 +156,18 @@ export class SketchAccumulator {
 
   reset(): void {
     if (this.dense) this.registers.fill(0);
-    this.fine.clear();
+    this.hashes.clear();
     this.dense = false;
   }
 
   /** The smaller of the two encodings. */
   encode(): Buffer {
     if (!this.dense) {
-      const entries = [...this.fine.keys()].sort((a, b) => a - b);
+      const entries = Uint32Array.from(this.hashes).sort();
       const bytes = Buffer.allocUnsafe(HEADER_BYTES + entries.length * SPARSE_ENTRY_BYTES);
       bytes[0] = FORMAT_SPARSE;
       bytes[1] = SKETCH_PRECISION;
-      entries.forEach((fine, index) => bytes.writeUInt32BE(((fine << 7) | this.fine.get(fine)!) >>> 0, HEADER_BYTES + index * SPARSE_ENTRY_BYTES));
+      entries.forEach((hash, index) => bytes.writeUInt32BE((hash | ENTRY_MARK) >>> 0, HEADER_BYTES + index * SPARSE_ENTRY_BYTES));
       return bytes;
     }
     const bytes = Buffer.allocUnsafe(DENSE_SKETCH_BYTES);
@@ -144,11 +177,11 @@ export class SketchAccumulator {
     return bytes;
   }
 
-  /** Estimated distinct count: linear counting over the fine indexes while sparse, else Ertl's estimator. */
+  /** Estimated distinct count: linear counting over the 31-bit hashes while sparse (all but exact), else Ertl's estimator. */
   estimate(): number {
     if (!this.dense) {
-      const used = this.fine.size;
-      return used === 0 ? 0 : FINE_COUNT * Math.log(FINE_COUNT / (FINE_COUNT - used));
+      const used = this.hashes.size;
+      return used === 0 ? 0 : HASH_COUNT * Math.log(HASH_COUNT / (HASH_COUNT - used));
     }
     const histogram = new Float64Array(RANK_BITS + 2);
     for (let register = 0; register < REGISTER_COUNT; register++) histogram[this.registers[register]!]! += 1;
@@ -162,8 +195,8 @@ export class SketchAccumulator {
   private densify(): void {
     if (this.dense) return;
     this.dense = true;
-    for (const [fine, rank] of this.fine) this.raise(fine >>> (FINE_PRECISION - SKETCH_PRECISION), rank);
-    this.fine.clear();
+    for (const hash of this.hashes) this.raise(fineOf(hash) >>> (FINE_PRECISION - SKETCH_PRECISION), rankOf(hash));
+    this.hashes.clear();
   }
 }
 
@@ -221,7 +254,7 @@ export function estimateSketch(sketch: Uint8Array): number {
   return accumulator.estimate();
 }
 
-/** The sketch of a set of visitor ids, as the hourly rollup would build it in SQL (but sorted and compact). */
+/** The sketch of a set of visitor ids, as the hourly rollup would build it in SQL (but sorted and repeat-free). */
 export function sketchOf(visitorIds: Iterable<number | bigint | string>): Buffer {
   const accumulator = new SketchAccumulator();
   for (const id of visitorIds) accumulator.addVisitor(id);
