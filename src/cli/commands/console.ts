@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { startWebHost } from '../../main/webhost/server';
 import type { StrataServices } from '../../main/services';
+import { formatSchedulerEvent } from './agent';
 import { nextStopSignal, profileOption, type CliContext, type CommandRegistrar } from '../context';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
@@ -23,8 +24,13 @@ export async function serveConsole(services: StrataServices, context: CliContext
   const host = await startWebHost({ services, logger: context.logger, port, rendererDir: RENDERER_DIR });
   const stopped = nextStopSignal();
   process.stdout.write(`Strata console for this cluster: ${host.url}\n(the link carries this run's access token; only this machine can connect)\nPress Ctrl-C to stop.\n`);
+  // Like the desktop app, the console competes for the cluster lease and runs the schedules while it holds it.
+  const unsubscribe = services.scheduler.onEvent((event) => process.stdout.write(`scheduler: ${formatSchedulerEvent(event)}\n`));
+  await services.scheduler.start();
   const signal = await stopped;
   process.stdout.write(`${signal}: stopping the console\n`);
+  await services.scheduler.stop();
+  unsubscribe();
   await host.close();
 }
 
