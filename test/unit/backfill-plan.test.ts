@@ -73,15 +73,28 @@ describe('backfill windows', () => {
 describe('cascade completeness', () => {
   const day: BackfillStep = { level: 'daily', start: t('2025-06-14T00:00:00Z'), end: t('2025-06-15T00:00:00Z'), kind: 'cascade' };
   it('re-rolls a day once the hourly watermark has passed its end', () => {
-    expect(cascadeSourceComplete(day, t('2025-06-15T00:00:00Z'), [])).toBe(true);
-    expect(cascadeSourceComplete(day, t('2025-06-14T23:00:00Z'), [])).toBe(false);
-    expect(cascadeSourceComplete(day, null, [])).toBe(false);
+    expect(cascadeSourceComplete(day, { hourly: t('2025-06-15T00:00:00Z') }, [])).toBe(true);
+    expect(cascadeSourceComplete(day, { hourly: t('2025-06-14T23:00:00Z') }, [])).toBe(false);
+    expect(cascadeSourceComplete(day, {}, [])).toBe(false);
   });
 
   it('or when the backfill itself rebuilt every hour of the day', () => {
     const allHours = backfillSteps('hourly', day.start, day.end, false);
-    expect(cascadeSourceComplete(day, null, allHours)).toBe(true);
-    expect(cascadeSourceComplete(day, null, allHours.slice(1))).toBe(false);
+    expect(cascadeSourceComplete(day, {}, allHours)).toBe(true);
+    expect(cascadeSourceComplete(day, {}, allHours.slice(1))).toBe(false);
+  });
+
+  it('and a month once the backfill re-rolled every day of it, days it rebuilt from its own hours included', () => {
+    const steps = backfillSteps('hourly', t('2025-05-01T00:00:00Z'), t('2025-06-01T00:00:00Z'), true);
+    const month = steps.find((step) => step.level === 'monthly')!;
+    expect(month.kind).toBe('cascade');
+    expect(cascadeSourceComplete(month, {}, steps)).toBe(true);
+    // The last day lacks an hour: that day cannot be re-rolled, so neither can the month.
+    expect(cascadeSourceComplete(month, {}, steps.filter((step) => step.start.getTime() !== t('2025-05-31T23:00:00Z').getTime()))).toBe(false);
+    // Half a month of hours: the month's other days are neither rebuilt nor under the daily watermark.
+    const half = backfillSteps('hourly', t('2025-05-16T00:00:00Z'), t('2025-06-01T00:00:00Z'), true);
+    expect(cascadeSourceComplete(half.find((step) => step.level === 'monthly')!, {}, half)).toBe(false);
+    expect(cascadeSourceComplete(half.find((step) => step.level === 'monthly')!, { daily: t('2025-06-01T00:00:00Z') }, half)).toBe(true);
   });
 });
 

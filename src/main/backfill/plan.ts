@@ -84,16 +84,22 @@ export function spansOverlap(a: BackfillSpan, b: BackfillSpan): boolean {
   return a.from < b.to && b.from < a.to && a.shards.some((shard) => b.shards.includes(shard));
 }
 
+/** A shard's watermark per level, as far as known. */
+export type LevelWatermarks = Partial<Record<RollupLevel, Date | null>>;
+
 /**
  * Whether a cascade window can be re-rolled on a shard: every source window under it must be in, either because the
- * source level's watermark has passed its end or because this backfill itself rebuilt all of them.
+ * source level's watermark has passed its end or because this backfill itself rebuilt all of them: a range window
+ * always, a cascade window (the days under a month) when it could itself be re-rolled by the same rule.
  */
-export function cascadeSourceComplete(step: BackfillStep, sourceWatermark: Date | null, rebuilt: readonly BackfillStep[]): boolean {
-  if (sourceWatermark && sourceWatermark >= step.end) return true;
+export function cascadeSourceComplete(step: BackfillStep, watermarks: LevelWatermarks, steps: readonly BackfillStep[]): boolean {
   const sourceLevel = LEVELS[step.level].sourceLevel;
-  const covering = rebuilt.filter((candidate) => candidate.level === sourceLevel && candidate.kind === 'range');
-  if (covering.length === 0) return false;
-  return covering[0]!.start <= step.start && covering.at(-1)!.end >= step.end;
+  if (!sourceLevel) return false;
+  const watermark = watermarks[sourceLevel];
+  if (watermark && watermark >= step.end) return true;
+  const covering = steps.filter((candidate) => candidate.level === sourceLevel && candidate.start < step.end && candidate.end > step.start);
+  if (covering.length === 0 || covering[0]!.start > step.start || covering.at(-1)!.end < step.end) return false;
+  return covering.every((candidate) => candidate.kind === 'range' || cascadeSourceComplete(candidate, watermarks, steps));
 }
 
 /** The instant before which each table's rows are past retention at `now`. */

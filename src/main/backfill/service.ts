@@ -19,7 +19,6 @@ import { describeShardError, type ClusterConnections } from '../cluster/connecti
 import { runUnderLease } from '../lease/exclusive';
 import type { ClusterLease } from '../lease/lease';
 import type { ScopedLogger } from '../log';
-import { LEVELS } from '../rollup/plan';
 import type { RollupService } from '../rollup/service';
 import {
   affectedSpan,
@@ -665,11 +664,10 @@ export class ClusterBackfillService implements BackfillService {
     const base = { level: step.level, windowStart: iso(step.start), windowEnd: iso(step.end) };
     let shards = request.shards;
     if (step.kind === 'cascade') {
-      const sourceLevel = LEVELS[step.level].sourceLevel!;
       const watermarks = await this.rollup.watermarks();
       shards = request.shards.filter((shard) => {
-        const row = watermarks.find((candidate) => candidate.shard === shard && candidate.level === sourceLevel);
-        return cascadeSourceComplete(step, row?.watermark ? new Date(row.watermark) : null, request.steps);
+        const ofShard = Object.fromEntries(watermarks.filter((row) => row.shard === shard).map((row) => [row.level, row.watermark ? new Date(row.watermark) : null]));
+        return cascadeSourceComplete(step, ofShard, request.steps);
       });
     }
     const skippedShards = request.shards.filter((shard) => !shards.includes(shard));
