@@ -40,6 +40,8 @@ export interface RollupTuning {
   sqlSketchBytes: number;
   /** Rows per INSERT when daily and monthly rows are written from Node. */
   insertBatchRows: number;
+  /** Sketch bytes per merged INSERT, whichever of the two limits comes first. */
+  insertBatchSketchBytes: number;
   /** A range may not ask for more windows than this in one run. */
   maxWindows: number;
 }
@@ -50,6 +52,7 @@ export const DEFAULT_ROLLUP_TUNING: RollupTuning = {
   sessionTempTableBytes: 512 * 1024 * 1024,
   sqlSketchBytes: 16_777_214,
   insertBatchRows: 500,
+  insertBatchSketchBytes: 1_048_576,
   maxWindows: 100_000,
 };
 
@@ -207,7 +210,8 @@ SELECT SQL_BIG_RESULT site_id, ?, COUNT(*), COUNT(DISTINCT visitor_id), CONCAT($
  */
 export function oversizedSketchesSql(): string {
   return `SELECT site_id, page_views, visitors, visitors_sketch FROM analytics_hourly
- WHERE hour_start = ? AND (LENGTH(visitors_sketch) > ${DENSE_SKETCH_BYTES} OR LENGTH(visitors_sketch) <> ${HEADER_BYTES} + ${SPARSE_ENTRY_BYTES} * page_views)`;
+ WHERE hour_start = ? AND site_id > ? AND (LENGTH(visitors_sketch) > ${DENSE_SKETCH_BYTES} OR LENGTH(visitors_sketch) <> ${HEADER_BYTES} + ${SPARSE_ENTRY_BYTES} * page_views)
+ ORDER BY site_id LIMIT ?`;
 }
 
 /**

@@ -141,6 +141,8 @@ const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
 
 /** MySQL/MariaDB: "Row %u was cut by GROUP_CONCAT()", an error under strict mode in an INSERT … SELECT. */
 const ER_CUT_VALUE_GROUP_CONCAT = 1260;
+/** Big hourly sketches compacted per statement: at most 16 KiB each, well inside the default max_allowed_packet. */
+const COMPACTION_PAGE_ROWS = 200;
 
 function asProblem(error: unknown): { code: number; message: string } {
   const { code, message } = toFailure(error);
@@ -484,24 +486,33 @@ export class ClusterRollupService implements RollupService {
         await query('SET SESSION sql_mode = ?', [mode?.mode ?? '']);
       }
     }
-    const oversized = (await query(oversizedSketchesSql(), [window.start])) as Array<{ site_id: number; page_views: number | string; visitors: number | string; visitors_sketch: Buffer }>;
+    // Paged by site so an hour of a very busy cluster never holds all its big SQL-built sketches in memory at once.
     const accumulator = new SketchAccumulator();
-    const compacted: unknown[][] = [];
-    for (const row of oversized) {
-      accumulator.reset();
-      if (row.visitors_sketch.length === HEADER_BYTES + SPARSE_ENTRY_BYTES * Number(row.page_views)) {
-        accumulator.merge(row.visitors_sketch);
-      } else if (Number(row.visitors) <= SPARSE_LIMIT) {
-        const hashes = (await query(siteHashesSql(), [row.site_id, window.start, window.end])) as Array<{ h: number | string }>;
-        for (const { h } of hashes) accumulator.addHash(Number(h));
-      } else {
-        const registers = (await query(siteRegistersSql(), [row.site_id, window.start, window.end])) as Array<{ register: number | string; rank: number | string }>;
-        for (const { register, rank } of registers) accumulator.addRegister(Number(register), Number(rank));
+    for (let afterSite = -1; ; ) {
+      const oversized = (await query(oversizedSketchesSql(), [window.start, afterSite, COMPACTION_PAGE_ROWS])) as Array<{
+        site_id: number;
+        page_views: number | string;
+        visitors: number | string;
+        visitors_sketch: Buffer;
+      }>;
+      if (oversized.length === 0) break;
+      const compacted: unknown[][] = [];
+      for (const row of oversized) {
+        accumulator.reset();
+        if (row.visitors_sketch.length === HEADER_BYTES + SPARSE_ENTRY_BYTES * Number(row.page_views)) {
+          accumulator.merge(row.visitors_sketch);
+        } else if (Number(row.visitors) <= SPARSE_LIMIT) {
+          const hashes = (await query(siteHashesSql(), [row.site_id, window.start, window.end])) as Array<{ h: number | string }>;
+          for (const { h } of hashes) accumulator.addHash(Number(h));
+        } else {
+          const registers = (await query(siteRegistersSql(), [row.site_id, window.start, window.end])) as Array<{ register: number | string; rank: number | string }>;
+          for (const { register, rank } of registers) accumulator.addRegister(Number(register), Number(rank));
+        }
+        compacted.push([row.site_id, window.start, accumulator.encode()]);
+        afterSite = row.site_id;
       }
-      compacted.push([row.site_id, window.start, accumulator.encode()]);
+      await query(updateSketchesSql(), [compacted]);
     }
-    // At most 16 KiB a sketch: 200 rows stay well inside the default max_allowed_packet.
-    for (let first = 0; first < compacted.length; first += 200) await query(updateSketchesSql(), [compacted.slice(first, first + 200)]);
     const [totals] = (await query(windowPageViewsSql('hourly'), [window.start, window.end])) as Array<{ page_views: number | string }>;
     return { rowsRead: Number(totals?.page_views ?? 0), rowsWritten: Number(inserted.affectedRows ?? 0) };
   }
@@ -517,6 +528,7 @@ export class ClusterRollupService implements RollupService {
     context.active.add(entry);
     const accumulator = new SketchAccumulator();
     let batch: unknown[][] = [];
+    let batchBytes = 0;
     let rowsRead = 0;
     let rowsWritten = 0;
     let site = -1;
@@ -526,7 +538,9 @@ export class ClusterRollupService implements RollupService {
     const finishSite = () => {
       // The union has at least the visitors of its largest part and at most all of them together.
       const estimate = Math.min(Math.max(Math.round(accumulator.estimate()), mostVisitors), visitorSum);
-      batch.push([site, window.start, pageViews, estimate, accumulator.encode()]);
+      const sketch = accumulator.encode();
+      batch.push([site, window.start, pageViews, estimate, sketch]);
+      batchBytes += sketch.length;
       accumulator.reset();
       pageViews = 0;
       mostVisitors = 0;
@@ -536,6 +550,7 @@ export class ClusterRollupService implements RollupService {
       if (batch.length === 0) return;
       const rows = batch;
       batch = [];
+      batchBytes = 0;
       await query(insertMergedSql(context.level), [rows]);
       rowsWritten += rows.length;
     };
@@ -547,7 +562,8 @@ export class ClusterRollupService implements RollupService {
         rowsRead += 1;
         if (row.site_id !== site) {
           if (site >= 0) finishSite();
-          if (batch.length >= this.tuning.insertBatchRows) await flush();
+          // Dense sketches are 16 KiB each and travel as hex: cap a statement by bytes too, for memory and max_allowed_packet.
+          if (batch.length >= this.tuning.insertBatchRows || batchBytes >= this.tuning.insertBatchSketchBytes) await flush();
           site = row.site_id;
         }
         if (!row.visitors_sketch) {
