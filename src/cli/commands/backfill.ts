@@ -1,11 +1,11 @@
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { z } from 'zod';
 import type { BackfillPlan, BackfillProgress, BackfillRecord, BackfillWindowResult } from '../../shared/backfill';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel } from '../../shared/rollup';
 import type { BackfillOutcome, BackfillRun } from '../../main/backfill/service';
 import type { StrataServices } from '../../main/services';
+import { EXIT_CANCELLED, formatCount, parseUtcOption, shortTime } from '../input';
 import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
@@ -21,22 +21,8 @@ interface BackfillOptions {
   json?: boolean;
 }
 
-/** Exit code of a run stopped with Ctrl-C, as shells report SIGINT. */
-const EXIT_CANCELLED = 130;
-
-const isoUtc = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
-const count = (value: number) => value.toLocaleString('en-US');
-const shortTime = (text: string) => text.replace(':00.000Z', 'Z');
-
 function invalid(message: string): never {
   throw new StrataError(ErrorCode.BackfillInvalid, message);
-}
-
-function parseTime(name: string, text: string): Date {
-  if (!isoUtc.safeParse(text).success) invalid(`--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z, got '${text}'`);
-  const offset = /([+-]\d{2}:?\d{2})$/.exec(text)?.[1];
-  if (offset && !/^[+-]00:?00$/.test(offset)) invalid(`--${name} must be in UTC (end in Z), got '${text}'`);
-  return new Date(text);
 }
 
 /** What the options ask for, checked before the profile is read: a new backfill, or the id of one to resume. */
@@ -51,8 +37,8 @@ export function parseBackfillOptions(options: BackfillOptions): { resume: number
   const level = rollupLevelSchema.safeParse(options.level);
   if (!level.success) invalid(`--level must be one of ${ROLLUP_LEVELS.join(', ')}, got '${options.level ?? ''}'`);
   if (options.from === undefined || options.to === undefined) invalid('--from and --to are both required: the range to backfill');
-  const from = parseTime('from', options.from);
-  const to = parseTime('to', options.to);
+  const from = parseUtcOption('from', options.from, ErrorCode.BackfillInvalid);
+  const to = parseUtcOption('to', options.to, ErrorCode.BackfillInvalid);
   if (from >= to) invalid(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
   return { level: level.data, from, to };
 }
@@ -68,10 +54,10 @@ export function formatBackfillPlan(plan: BackfillPlan): string {
   const lines = [`backfill ${plan.level} ${plan.from} → ${plan.to} on shards ${plan.shards.join(',')}${plan.cascade ? ' with cascade' : ''}: ${plan.windows.length} windows`];
   for (const window of plan.windows) {
     lines.push(
-      `  ${window.level.padEnd(8)} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.kind.padEnd(8)}  source rows ~${count(window.estimatedSourceRows)}  ~${formatDurationMs(window.estimatedMs)}`,
+      `  ${window.level.padEnd(8)} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.kind.padEnd(8)}  source rows ~${formatCount(window.estimatedSourceRows)}  ~${formatDurationMs(window.estimatedMs)}`,
     );
   }
-  lines.push(`estimated ${count(plan.estimatedSourceRows)} source rows, ${formatDurationMs(plan.estimatedMs)}`);
+  lines.push(`estimated ${formatCount(plan.estimatedSourceRows)} source rows, ${formatDurationMs(plan.estimatedMs)}`);
   for (const estimate of Object.values(plan.estimates)) lines.push(`  time estimate ${estimate.note}`);
   for (const problem of plan.problems) lines.push(`shard ${problem.shard} DOWN: ${problem.message}`);
   for (const range of plan.refused) lines.push(`REFUSED ${range.level} ${shortTime(range.from)} → ${shortTime(range.to)}: ${range.message}`);
@@ -80,13 +66,13 @@ export function formatBackfillPlan(plan: BackfillPlan): string {
 
 function windowLine(window: BackfillWindowResult): string {
   const skipped = window.skippedShards.length > 0 ? `  skipped shards ${window.skippedShards.join(',')} (source not complete yet)` : '';
-  return `  ${window.level.padEnd(8)} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.outcome}  read ${count(window.rowsRead)}  wrote ${count(window.rowsWritten)}${skipped}${window.error ? `  ${window.error}` : ''}`;
+  return `  ${window.level.padEnd(8)} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.outcome}  read ${formatCount(window.rowsRead)}  wrote ${formatCount(window.rowsWritten)}${skipped}${window.error ? `  ${window.error}` : ''}`;
 }
 
 export function formatBackfillOutcome(outcome: BackfillOutcome): string {
   const { record } = outcome;
   const lines = outcome.windows.map(windowLine);
-  lines.push(`backfill ${record.id} ${record.state}: ${record.windowsDone}/${record.windowsTotal} windows, read ${count(record.rowsRead)}, wrote ${count(record.rowsWritten)}`);
+  lines.push(`backfill ${record.id} ${record.state}: ${record.windowsDone}/${record.windowsTotal} windows, read ${formatCount(record.rowsRead)}, wrote ${formatCount(record.rowsWritten)}`);
   if (record.error) lines.push(`  ${record.error}`);
   if (record.state !== 'done') lines.push(`  continue with: strata backfill --resume ${record.id}`);
   return lines.join('\n');
@@ -134,7 +120,7 @@ function progressDisplay(mode: 'bar' | 'none'): { update(progress: BackfillProgr
     update(progress) {
       const payload = {
         window: progress.window ? `${progress.window.level} ${shortTime(progress.window.windowStart)}` : '',
-        rows: count(progress.rowsRead),
+        rows: formatCount(progress.rowsRead),
         remaining: formatDurationMs(progress.estimatedRemainingMs),
       };
       if (!started) {

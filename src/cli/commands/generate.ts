@@ -2,6 +2,7 @@ import { SingleBar } from 'cli-progress';
 import { Option } from 'commander';
 import type { GenerateProgress, GenerateSummary } from '../../main/generate/service';
 import { MAX_SITES, MAX_VIEWS, parseGenerateRequest } from '../../main/generate/spec';
+import { EXIT_CANCELLED } from '../input';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
 
 interface GenerateOptions {
@@ -14,8 +15,6 @@ interface GenerateOptions {
   json?: boolean;
 }
 
-/** Exit code of a run stopped with Ctrl-C, as shells report SIGINT. */
-const EXIT_CANCELLED = 130;
 
 const count = (value: number) => Math.round(value).toLocaleString('en-US');
 

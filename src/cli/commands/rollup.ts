@@ -1,9 +1,9 @@
 import { Option } from 'commander';
-import { z } from 'zod';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel, type RollupPlan, type RollupReport } from '../../shared/rollup';
 import type { RollupProgress } from '../../main/rollup/service';
 import { runUnderLease } from '../../main/lease/exclusive';
+import { EXIT_CANCELLED, formatCount, parseUtcOption, shortTime } from '../input';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
@@ -17,22 +17,8 @@ interface RollupOptions {
   json?: boolean;
 }
 
-/** Exit code of a run stopped with Ctrl-C, as shells report SIGINT. */
-const EXIT_CANCELLED = 130;
-
-const isoUtc = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
-const count = (value: number) => value.toLocaleString('en-US');
-const shortTime = (text: string) => text.replace(':00.000Z', 'Z');
-
 function invalid(message: string): never {
   throw new StrataError(ErrorCode.RollupInvalid, message);
-}
-
-function parseTime(name: string, text: string): Date {
-  if (!isoUtc.safeParse(text).success) invalid(`--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z, got '${text}'`);
-  const offset = /([+-]\d{2}:?\d{2})$/.exec(text)?.[1];
-  if (offset && !/^[+-]00:?00$/.test(offset)) invalid(`--${name} must be in UTC (end in Z), got '${text}'`);
-  return new Date(text);
 }
 
 /** Checks the options that need no cluster: level, and a complete, ordered range. */
@@ -41,8 +27,8 @@ export function parseRollupOptions(options: RollupOptions): { level: RollupLevel
   if (!level.success) invalid(`--level must be one of ${ROLLUP_LEVELS.join(', ')}, got '${options.level ?? ''}'`);
   if ((options.from === undefined) !== (options.to === undefined)) invalid('--from and --to go together: give both for a range, or neither for the due windows');
   if (options.from === undefined || options.to === undefined) return { level: level.data };
-  const from = parseTime('from', options.from);
-  const to = parseTime('to', options.to);
+  const from = parseUtcOption('from', options.from, ErrorCode.RollupInvalid);
+  const to = parseUtcOption('to', options.to, ErrorCode.RollupInvalid);
   if (from >= to) invalid(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
   return { level: level.data, range: { from, to } };
 }
@@ -56,7 +42,7 @@ export function formatRollupReport(report: RollupReport): string {
       const problem = window.error ? `  ${window.error}` : '';
       lines.push(
         `${name} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.outcome.toUpperCase() === 'OK' ? 'ok' : window.outcome.toUpperCase()}` +
-          `  read ${count(window.rowsRead)}  wrote ${count(window.rowsWritten)}  ${(window.durationMs / 1000).toFixed(2)} s${effect}${problem}`,
+          `  read ${formatCount(window.rowsRead)}  wrote ${formatCount(window.rowsWritten)}  ${(window.durationMs / 1000).toFixed(2)} s${effect}${problem}`,
       );
     }
     if (shard.windows.length === 0 && !shard.problem) lines.push(`${name} nothing due`);
@@ -77,7 +63,7 @@ export function formatRollupPlan(plan: RollupPlan): string {
     }
     lines.push(`${name} watermark ${shard.watermark ?? 'none'}, ${shard.windows.length} window${shard.windows.length === 1 ? '' : 's'}`);
     for (const window of shard.windows) {
-      const rows = window.estimatedSourceRows === null ? 'unknown' : `~${count(window.estimatedSourceRows)}`;
+      const rows = window.estimatedSourceRows === null ? 'unknown' : `~${formatCount(window.estimatedSourceRows)}`;
       lines.push(`${name} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.reason.padEnd(8)}  source rows ${rows}`);
     }
   }
