@@ -20,7 +20,22 @@ const program = new Command('strata')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerAgentCommand, registerLeaseCommand, registerSchedulesCommand, registerRollupCommand, registerBackfillCommand, registerRunsCommand, registerConsoleCommand, registerDemoCommand, registerGenerateCommand, registerSandboxCommand, registerSchemaCommand, registerStatusCommand]) register(program, context);
+// In the order a DBA meets them in --help: look, set up, roll up, schedule, serve.
+const registrars = [
+  registerStatusCommand,
+  registerSandboxCommand,
+  registerSchemaCommand,
+  registerGenerateCommand,
+  registerRollupCommand,
+  registerBackfillCommand,
+  registerRunsCommand,
+  registerSchedulesCommand,
+  registerLeaseCommand,
+  registerAgentCommand,
+  registerConsoleCommand,
+  registerDemoCommand,
+];
+for (const register of registrars) register(program, context);
 
 try {
   await program.parseAsync(process.argv);
