@@ -20,7 +20,7 @@ describe('strata schedules list', () => {
 
 describe('strata agent output', () => {
   it('prints one line per run and per lease change', () => {
-    expect(formatSchedulerEvent({ kind: 'lease-acquired', token: 7 })).toBe('lease acquired with fencing token 7; this agent now runs the schedules');
+    expect(formatSchedulerEvent({ kind: 'lease-acquired', token: 7 })).toBe('lease acquired with fencing token 7; this process now runs the schedules');
     expect(formatSchedulerEvent({ kind: 'lease-lost', token: 7, reason: 'taken' })).toMatch(/^lease \(token 7\) lost: .*standing by$/);
     expect(
       formatSchedulerEvent({

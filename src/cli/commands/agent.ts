@@ -20,7 +20,7 @@ function parseLeaseTtl(text: string): number {
 export function formatSchedulerEvent(event: SchedulerEvent): string {
   switch (event.kind) {
     case 'lease-acquired':
-      return `lease acquired with fencing token ${event.token}; this agent now runs the schedules`;
+      return `lease acquired with fencing token ${event.token}; this process now runs the schedules`;
     case 'lease-lost':
       return event.reason === 'stopped'
         ? `lease (token ${event.token}) released`
