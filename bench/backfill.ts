@@ -371,13 +371,8 @@ async function main(): Promise<void> {
   if (options.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(options.month)) fail(`--month must be YYYY-MM, got '${options.month}'`);
   process.stderr.write('starting a 2-shard sandbox…\n');
   // Imported here, so the baseline's child process loads only what a plain loader script would.
-  const { startTestCluster } = await import('../test/support/cluster');
-  const cluster = await startTestCluster({ shards: 2 });
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= stopChild().finally(() => cluster.down()));
-  const onSignal = () => void stop().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { startBenchCluster } = await import('./cluster');
+  const { cluster, stop } = await startBenchCluster({ shards: 2 }, stopChild);
   try {
     const connections = cluster.services.connections;
     const shards = connections.shards.map((shard) => shard.index);

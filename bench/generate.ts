@@ -16,7 +16,8 @@ import { BATCH_ROWS, INSERT_HEAD, TimestampFormatter } from '../src/main/generat
 import type { GenerateRequest } from '../src/main/generate/spec';
 import { parseGenerateRequest } from '../src/main/generate/spec';
 import type { ClusterConnections } from '../src/main/cluster/connections';
-import { startTestCluster, type TestCluster } from '../test/support/cluster';
+import type { TestCluster } from '../test/support/cluster';
+import { startBenchCluster } from './cluster';
 
 const { values: options } = parseArgs({
   options: {
@@ -120,12 +121,7 @@ async function runBaseline(connections: ClusterConnections): Promise<{ rows: num
 
 async function main(): Promise<void> {
   process.stderr.write(`starting a 2-shard sandbox…\n`);
-  const cluster = await startTestCluster({ shards: 2 });
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= cluster.down());
-  const onSignal = () => void stop().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { cluster, stop } = await startBenchCluster();
   try {
     const connections = cluster.services.connections;
     await truncate(connections);

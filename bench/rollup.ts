@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 import type { PoolConnection } from 'mysql2/promise';
 import { DEFAULT_ROLLUP_TUNING, sessionSetupSql } from '../src/main/rollup/plan';
 import type { ClusterConnections } from '../src/main/cluster/connections';
-import { startTestCluster, type TestCluster } from '../test/support/cluster';
+import type { TestCluster } from '../test/support/cluster';
+import { startBenchCluster } from './cluster';
 
 const { values: options } = parseArgs({
   options: {
@@ -181,12 +182,7 @@ async function fingerprint(connections: ClusterConnections, table: string): Prom
 
 async function main(): Promise<void> {
   process.stderr.write('starting a 2-shard sandbox…\n');
-  const cluster = await startTestCluster({ shards: 2 });
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= cluster.down());
-  const onSignal = () => void stop().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { cluster, stop } = await startBenchCluster();
   try {
     const connections = cluster.services.connections;
     for (const shard of connections.shards) {
