@@ -6,6 +6,7 @@ import { registerConsoleCommand } from './commands/console';
 import { registerDemoCommand } from './commands/demo';
 import { registerGenerateCommand } from './commands/generate';
 import { registerLeaseCommand } from './commands/lease';
+import { registerPartitionsCommand } from './commands/partitions';
 import { registerRollupCommand } from './commands/rollup';
 import { registerRunsCommand } from './commands/runs';
 import { registerSandboxCommand } from './commands/sandbox';
@@ -25,6 +26,7 @@ const registrars = [
   registerStatusCommand,
   registerSandboxCommand,
   registerSchemaCommand,
+  registerPartitionsCommand,
   registerGenerateCommand,
   registerRollupCommand,
   registerBackfillCommand,

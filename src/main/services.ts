@@ -3,6 +3,7 @@ import { ClusterBackfillService, type BackfillService, type BackfillServiceOptio
 import { ClusterConnections, type ConnectionOptions } from './cluster/connections';
 import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
+import { ClusterPartitionService, type PartitionService, type PartitionServiceOptions } from './partitions/service';
 import { ClusterRollupService, type RollupService } from './rollup/service';
 import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';
 import { rollupJobHandlers } from './scheduler/jobs';
@@ -20,6 +21,8 @@ export interface ServiceOptions {
   scheduler?: SchedulerOptions & { lease?: RedisLeaseOptions };
   /** Heartbeat and liveness timings of backfills; tests shorten them. */
   backfill?: BackfillServiceOptions;
+  /** Clock and keep-ahead of partition maintenance; tests move the clock forward. */
+  partitions?: PartitionServiceOptions;
 }
 
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
@@ -36,6 +39,8 @@ export interface StrataServices {
   scheduler: SchedulerService;
   /** Resumable backfills of rollup windows, with cascade and progress events. */
   backfill: BackfillService;
+  /** Lists, plans and adds future partitions of the analytics tables. */
+  partitions: PartitionService;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -50,8 +55,9 @@ export function createServices(options: ServiceOptions): StrataServices {
   const lease = new RedisLease(connections, options.scheduler?.lease);
   const scheduler = new ClusterScheduler(connections, lease, rollupJobHandlers(rollup), options.logger.scope('scheduler'), options.scheduler);
   const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), options.backfill);
+  const partitions = new ClusterPartitionService(connections, options.logger.scope('partitions'), options.partitions);
   // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
-  const disposables = [status, schema, generator, rollup, scheduler, backfill];
+  const disposables = [status, schema, partitions, generator, rollup, scheduler, backfill];
   return {
     connections,
     status,
@@ -61,6 +67,7 @@ export function createServices(options: ServiceOptions): StrataServices {
     lease,
     scheduler,
     backfill,
+    partitions,
     async dispose() {
       for (const service of disposables.reverse()) await service.dispose();
       await connections.dispose();

@@ -52,6 +52,10 @@ export interface StrataApi {
     /** Every window started or finished by a backfill this host runs, and its end. */
     onProgress(listener: (progress: EventPayload<'backfill:onProgress'>) => void): Unsubscribe;
   };
+  partitions: {
+    /** Every shard's partitions of the analytics tables with ranges, rows (estimated, or exact) and warnings. */
+    list(request: ChannelRequest<'partitions:list'>): Promise<Result<ChannelResponse<'partitions:list'>>>;
+  };
 }
 
 export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi {
@@ -80,6 +84,9 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       resume: (request) => invoke('backfill:resume', request),
       list: (request) => invoke('backfill:list', request),
       onProgress: (listener) => subscribe('backfill:onProgress', listener),
+    },
+    partitions: {
+      list: (request) => invoke('partitions:list', request),
     },
   };
 }

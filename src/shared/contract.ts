@@ -7,6 +7,7 @@ import {
   backfillRecordSchema,
   backfillRequestSchema,
 } from './backfill';
+import { partitionListReportSchema, partitionListRequestSchema } from './partitions';
 import { runRecordSchema, runsRequestSchema, watermarkRowSchema } from './rollup';
 import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
 
@@ -125,6 +126,7 @@ export const channels = {
   'backfill:cancel': { request: backfillIdRequestSchema, response: backfillRecordSchema },
   'backfill:resume': { request: backfillIdRequestSchema, response: backfillRecordSchema },
   'backfill:list': { request: backfillListRequestSchema, response: z.array(backfillRecordSchema) },
+  'partitions:list': { request: partitionListRequestSchema, response: partitionListReportSchema },
 } as const;
 
 /**

@@ -47,6 +47,10 @@ export const ErrorCode = {
   LeaseUnavailable: 8003,
   LeaseLost: 8004,
   FencedOut: 8005,
+  // 9xxx: partition maintenance
+  PartitionTableUnmanaged: 9001,
+  PartitionApplyFailed: 9002,
+  PartitionOptionsInvalid: 9003,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

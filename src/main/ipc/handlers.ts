@@ -21,6 +21,7 @@ export function createHandlers(services: StrataServices): Handlers {
     'backfill:cancel': (request) => services.backfill.cancel(request.id),
     'backfill:resume': async (request) => (await services.backfill.resume(request.id)).record,
     'backfill:list': (request) => services.backfill.list(request.limit),
+    'partitions:list': (request) => services.partitions.list(request),
   };
 }
 

@@ -41,6 +41,9 @@ const WORDS: Partial<Record<number, string>> = {
   [ErrorCode.LeaseUnavailable]: 'Scheduler lease unavailable',
   [ErrorCode.LeaseLost]: 'Scheduler lease lost',
   [ErrorCode.FencedOut]: 'Fenced out by a newer scheduler',
+  [ErrorCode.PartitionTableUnmanaged]: 'Table not managed by Strata',
+  [ErrorCode.PartitionApplyFailed]: 'Partition change failed',
+  [ErrorCode.PartitionOptionsInvalid]: 'Invalid partition settings',
 };
 
 /** A heading for an error code; codes added later still read sensibly ("SchemaDrift" → "Schema drift"). */
