@@ -323,15 +323,18 @@ export class ClusterBackfillService implements BackfillService {
     active.controller.abort(new StrataError(ErrorCode.Cancelled, `cancelled by ${by}`));
   }
 
+  /** A session on the control shard (shard 0), or a coded error naming it when it does not answer. */
+  private async controlConnection(): Promise<PoolConnection> {
+    try {
+      return await (await this.connections.pool(BACKFILL_CONTROL_SHARD)).getConnection();
+    } catch (error) {
+      throw describeShardError(error, this.connections.shard(BACKFILL_CONTROL_SHARD));
+    }
+  }
+
   /** Runs `work` in one transaction on the control shard, where the backfills and the audit log live. */
   private async onControlShard<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-    const handle = this.connections.shard(BACKFILL_CONTROL_SHARD);
-    let connection: PoolConnection;
-    try {
-      connection = await (await this.connections.pool(BACKFILL_CONTROL_SHARD)).getConnection();
-    } catch (error) {
-      throw describeShardError(error, handle);
-    }
+    const connection = await this.controlConnection();
     try {
       await connection.beginTransaction();
       const result = await work(connection);
@@ -341,7 +344,7 @@ export class ClusterBackfillService implements BackfillService {
     } catch (error) {
       // A session that failed mid-transaction is not worth reusing.
       connection.destroy();
-      throw error instanceof StrataError ? error : describeShardError(error, handle);
+      throw error instanceof StrataError ? error : describeShardError(error, this.connections.shard(BACKFILL_CONTROL_SHARD));
     }
   }
 
@@ -530,13 +533,7 @@ export class ClusterBackfillService implements BackfillService {
    * this one; the lock makes two simultaneous starts see each other.
    */
   private async admit(request: CheckedRequest, write: (connection: PoolConnection) => Promise<number>, self?: number): Promise<number> {
-    const handle = this.connections.shard(BACKFILL_CONTROL_SHARD);
-    let connection: PoolConnection;
-    try {
-      connection = await (await this.connections.pool(BACKFILL_CONTROL_SHARD)).getConnection();
-    } catch (error) {
-      throw describeShardError(error, handle);
-    }
+    const connection = await this.controlConnection();
     let locked = false;
     try {
       const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS got', [ADMISSION_LOCK, ADMISSION_WAIT_SECONDS])) as unknown as [Array<{ got: number | null }>];
@@ -557,7 +554,7 @@ export class ClusterBackfillService implements BackfillService {
       }
       return await write(connection);
     } catch (error) {
-      throw error instanceof StrataError ? error : describeShardError(error, handle);
+      throw error instanceof StrataError ? error : describeShardError(error, this.connections.shard(BACKFILL_CONTROL_SHARD));
     } finally {
       if (locked) await connection.query('SELECT RELEASE_LOCK(?)', [ADMISSION_LOCK]).catch(() => {});
       connection.release();
