@@ -1,29 +1,11 @@
 import { Alert, Center, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { failureText } from '../../api/failure';
-import { formatAge, formatClock } from '../../format';
+import { LiveIndicator } from '../../components/LiveIndicator';
 import { HealthBanner } from './HealthBanner';
 import { RedisTable } from './RedisTable';
 import { ShardTable } from './ShardTable';
 import { SummaryCards } from './SummaryCards';
-import { useNow } from '../../hooks/use-now';
 import { useClusterStatus } from './use-cluster-status';
-
-function LastChecked({ checkedAt, failing }: { checkedAt: string; failing: boolean }) {
-  const now = useNow();
-  const age = Math.max(0, (now - Date.parse(checkedAt)) / 1000);
-  return (
-    <Group gap={8} data-testid="last-checked" data-checked-at={checkedAt}>
-      <span className={failing ? 'live-dot live-dot--stale' : 'live-dot'} aria-hidden />
-      <Text size="sm" c="dimmed">
-        {failing ? 'Not updating' : 'Live'} · checked{' '}
-        <Text span ff="monospace" c="var(--mantine-color-text)" inherit>
-          {formatClock(checkedAt)}
-        </Text>{' '}
-        ({formatAge(age)})
-      </Text>
-    </Group>
-  );
-}
 
 export function ClusterOverviewPage() {
   const { data, error, isPending } = useClusterStatus();
@@ -38,7 +20,7 @@ export function ClusterOverviewPage() {
             {data ? `Profile ${data.profileName} · ${data.shards.length} shards and Redis` : 'Reading the cluster…'}
           </Text>
         </div>
-        {data && <LastChecked checkedAt={data.checkedAt} failing={error !== null} />}
+        {data && <LiveIndicator updatedAt={Date.parse(data.checkedAt)} failing={error !== null} testId="last-checked" verb="checked" />}
       </Group>
       {error && (
         <Alert data-testid="status-error" color="orange" variant="light" radius="md" title={`Cannot read the cluster status: ${failureText(error, 'the cluster status').title}`}>
