@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createCliContext, reportCliError } from './context';
+import { registerActivityCommand } from './commands/activity';
 import { registerAgentCommand } from './commands/agent';
 import { registerBackfillCommand } from './commands/backfill';
 import { registerConsoleCommand } from './commands/console';
@@ -7,6 +8,7 @@ import { registerDemoCommand } from './commands/demo';
 import { registerGenerateCommand } from './commands/generate';
 import { registerLeaseCommand } from './commands/lease';
 import { registerPartitionsCommand } from './commands/partitions';
+import { registerRetentionCommands } from './commands/retention';
 import { registerRollupCommand } from './commands/rollup';
 import { registerRunsCommand } from './commands/runs';
 import { registerSandboxCommand } from './commands/sandbox';
@@ -30,9 +32,11 @@ const registrars = [
   registerGenerateCommand,
   registerRollupCommand,
   registerBackfillCommand,
+  registerRetentionCommands,
   registerRunsCommand,
   registerSchedulesCommand,
   registerLeaseCommand,
+  registerActivityCommand,
   registerAgentCommand,
   registerConsoleCommand,
   registerDemoCommand,

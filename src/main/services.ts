@@ -1,9 +1,11 @@
 import type { Profile } from '../shared/profile';
 import { ClusterBackfillService, type BackfillService, type BackfillServiceOptions } from './backfill/service';
 import { ClusterConnections, type ConnectionOptions } from './cluster/connections';
+import { RedisShardActivities, type ShardActivityOptions, type ShardActivityRegistry } from './conflicts/registry';
 import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
 import { ClusterPartitionService, type PartitionService, type PartitionServiceOptions } from './partitions/service';
+import { ClusterRetentionService, type RetentionService, type RetentionServiceOptions } from './retention/service';
 import { ClusterRollupService, type RollupService } from './rollup/service';
 import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';
 import { rollupJobHandlers } from './scheduler/jobs';
@@ -21,8 +23,12 @@ export interface ServiceOptions {
   scheduler?: SchedulerOptions & { lease?: RedisLeaseOptions };
   /** Heartbeat and liveness timings of backfills; tests shorten them. */
   backfill?: BackfillServiceOptions;
+  /** TTL of shard activity claims; tests shorten it. */
+  activities?: ShardActivityOptions;
   /** Clock and keep-ahead of partition maintenance; tests move the clock forward. */
   partitions?: PartitionServiceOptions;
+  /** Clock of retention; tests move it forward. */
+  retention?: RetentionServiceOptions;
 }
 
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
@@ -39,8 +45,12 @@ export interface StrataServices {
   scheduler: SchedulerService;
   /** Resumable backfills of rollup windows, with cascade and progress events. */
   backfill: BackfillService;
+  /** Which jobs run on which shard now; the job-conflict rule (a backup blocks pruning and maintenance of its shard). */
+  activities: ShardActivityRegistry;
   /** Lists, plans and adds future partitions of the analytics tables. */
   partitions: PartitionService;
+  /** The retention policy, the prune dry run and the prune. */
+  retention: RetentionService;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -55,9 +65,12 @@ export function createServices(options: ServiceOptions): StrataServices {
   const lease = new RedisLease(connections, options.scheduler?.lease);
   const scheduler = new ClusterScheduler(connections, lease, rollupJobHandlers(rollup), options.logger.scope('scheduler'), options.scheduler);
   const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), options.backfill);
-  const partitions = new ClusterPartitionService(connections, options.logger.scope('partitions'), options.partitions);
+  const activities = new RedisShardActivities(connections, options.logger.scope('activities'), options.activities);
+  const partitions = new ClusterPartitionService(connections, options.logger.scope('partitions'), activities, options.partitions);
+  const retention = new ClusterRetentionService(connections, options.logger.scope('retention'), activities, options.retention);
   // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
-  const disposables = [status, schema, partitions, generator, rollup, scheduler, backfill];
+  // The activity registry goes last: the jobs that hold claims stop first, then what they still hold is released.
+  const disposables = [activities, status, schema, partitions, retention, generator, rollup, scheduler, backfill];
   return {
     connections,
     status,
@@ -67,7 +80,9 @@ export function createServices(options: ServiceOptions): StrataServices {
     lease,
     scheduler,
     backfill,
+    activities,
     partitions,
+    retention,
     async dispose() {
       for (const service of disposables.reverse()) await service.dispose();
       await connections.dispose();

@@ -55,6 +55,26 @@ export interface StrataApi {
   partitions: {
     /** Every shard's partitions of the analytics tables with ranges, rows (estimated, or exact) and warnings. */
     list(request: ChannelRequest<'partitions:list'>): Promise<Result<ChannelResponse<'partitions:list'>>>;
+    /** The exact SQL per shard that keeps each table's future partitions ahead, with warnings. */
+    plan(): Promise<Result<ChannelResponse<'partitions:plan'>>>;
+    /** Runs that SQL on every shard (or the ones named); requires `confirm: true`. Progress comes as events. */
+    apply(request: ChannelRequest<'partitions:apply'>): Promise<Result<ChannelResponse<'partitions:apply'>>>;
+    /** Every statement started or finished by an apply this host runs, and each shard's result. */
+    onProgress(listener: (event: EventPayload<'partitions:onProgress'>) => void): Unsubscribe;
+  };
+  retention: {
+    /** The retention policy stored in the cluster, its defaults, the minimum each value may take, who changed it. */
+    get(): Promise<Result<ChannelResponse<'retention:get'>>>;
+    /** Changes some settings; a retention shorter than the next level's rollup lag is refused and nothing changes. */
+    set(request: ChannelRequest<'retention:set'>): Promise<Result<ChannelResponse<'retention:set'>>>;
+    /** The dry run: per shard and table what would go (partitions, rows, bytes) and which windows are kept back, why. */
+    plan(request: ChannelRequest<'retention:plan'>): Promise<Result<ChannelResponse<'retention:plan'>>>;
+    /** Prunes now; requires `confirm: true`. Progress comes as events. */
+    prune(request: ChannelRequest<'retention:prune'>): Promise<Result<ChannelResponse<'retention:prune'>>>;
+    /** The latest prune and maintenance runs, newest first. */
+    runs(request: ChannelRequest<'retention:runs'>): Promise<Result<ChannelResponse<'retention:runs'>>>;
+    /** Every table started, partition drop, delete batch and table finished by a prune this host runs. */
+    onProgress(listener: (progress: EventPayload<'retention:onProgress'>) => void): Unsubscribe;
   };
 }
 
@@ -87,6 +107,17 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
     },
     partitions: {
       list: (request) => invoke('partitions:list', request),
+      plan: () => invoke('partitions:plan', {}),
+      apply: (request) => invoke('partitions:apply', request),
+      onProgress: (listener) => subscribe('partitions:onProgress', listener),
+    },
+    retention: {
+      get: () => invoke('retention:get', {}),
+      set: (request) => invoke('retention:set', request),
+      plan: (request) => invoke('retention:plan', request),
+      prune: (request) => invoke('retention:prune', request),
+      runs: (request) => invoke('retention:runs', request),
+      onProgress: (listener) => subscribe('retention:onProgress', listener),
     },
   };
 }

@@ -7,7 +7,24 @@ import {
   backfillRecordSchema,
   backfillRequestSchema,
 } from './backfill';
-import { partitionListReportSchema, partitionListRequestSchema } from './partitions';
+import {
+  partitionApplyEventSchema,
+  partitionApplyReportSchema,
+  partitionApplyRequestSchema,
+  partitionListReportSchema,
+  partitionListRequestSchema,
+  partitionPlanReportSchema,
+} from './partitions';
+import {
+  maintenanceRunSchema,
+  maintenanceRunsRequestSchema,
+  pruneProgressSchema,
+  pruneReportSchema,
+  pruneRequestSchema,
+  pruneRunRequestSchema,
+  retentionPolicyEntrySchema,
+  retentionSetRequestSchema,
+} from './retention';
 import { runRecordSchema, runsRequestSchema, watermarkRowSchema } from './rollup';
 import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
 
@@ -127,6 +144,13 @@ export const channels = {
   'backfill:resume': { request: backfillIdRequestSchema, response: backfillRecordSchema },
   'backfill:list': { request: backfillListRequestSchema, response: z.array(backfillRecordSchema) },
   'partitions:list': { request: partitionListRequestSchema, response: partitionListReportSchema },
+  'partitions:plan': { request: emptyRequest, response: partitionPlanReportSchema },
+  'partitions:apply': { request: partitionApplyRequestSchema, response: partitionApplyReportSchema },
+  'retention:get': { request: emptyRequest, response: retentionPolicyEntrySchema },
+  'retention:set': { request: retentionSetRequestSchema, response: retentionPolicyEntrySchema },
+  'retention:plan': { request: pruneRequestSchema, response: pruneReportSchema },
+  'retention:prune': { request: pruneRunRequestSchema, response: pruneReportSchema },
+  'retention:runs': { request: maintenanceRunsRequestSchema, response: z.array(maintenanceRunSchema) },
 } as const;
 
 /**
@@ -135,6 +159,8 @@ export const channels = {
  */
 export const events = {
   'backfill:onProgress': backfillProgressSchema,
+  'partitions:onProgress': partitionApplyEventSchema,
+  'retention:onProgress': pruneProgressSchema,
 } as const;
 
 export type Events = typeof events;

@@ -51,6 +51,11 @@ export const ErrorCode = {
   PartitionTableUnmanaged: 9001,
   PartitionApplyFailed: 9002,
   PartitionOptionsInvalid: 9003,
+  RetentionInvalid: 9004,
+  ShardBusy: 9005,
+  PruneFailed: 9006,
+  ConversionRefused: 9007,
+  ConversionFailed: 9008,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

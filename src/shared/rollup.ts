@@ -27,9 +27,10 @@ export const DEFAULT_RETENTION = {
   rawHours: 48,
   hourlyDays: 7,
   dailyDays: 365,
+  monthlyMonths: 60,
 } as const;
 
-export type RetentionPolicy = { rawHours: number; hourlyDays: number; dailyDays: number };
+export type RetentionPolicy = { rawHours: number; hourlyDays: number; dailyDays: number; monthlyMonths: number };
 
 /** Each hourly run also re-rolls this many hours before the watermark, to take in late raw rows. */
 export const DEFAULT_TRAILING_HOURS = 3;

@@ -15,7 +15,7 @@ describe('strata partitions on a 2-shard cluster', () => {
   /** Taken before the schema was applied, so the migration's partitions reach at least this far ahead. */
   let t0: Date;
   const query = <T>(shard: number, sql: string, params: unknown[] = []) => cluster.services.connections.query<T>(shard, sql, params);
-  const serviceAt = (now: Date, connections = cluster.services.connections) => new ClusterPartitionService(connections, silentLogger.scope('partitions'), { clock: () => now });
+  const serviceAt = (now: Date, connections = cluster.services.connections) => new ClusterPartitionService(connections, silentLogger.scope('partitions'), cluster.services.activities, { clock: () => now });
 
   beforeAll(async () => {
     t0 = new Date();

@@ -4,6 +4,7 @@ import { forwardEvents } from '../../src/main/ipc/handlers';
 import { silentLogger } from '../../src/main/log';
 import { isExpectedOrigin } from '../../src/main/webhost/access';
 import type { BackfillProgress } from '../../src/shared/backfill';
+import type { PartitionApplyEvent } from '../../src/shared/partitions';
 
 const progress: BackfillProgress = {
   backfillId: 4,
@@ -18,31 +19,61 @@ const progress: BackfillProgress = {
   estimatedRemainingMs: 80,
 };
 
-function fakeBackfill() {
-  const listeners = new Set<(event: BackfillProgress) => void>();
-  return {
-    listeners,
-    backfill: { onProgress: (listener: (event: BackfillProgress) => void) => (listeners.add(listener), () => listeners.delete(listener)) },
-  };
+const partitionEvent: PartitionApplyEvent = {
+  kind: 'shard-finished',
+  shard: 1,
+  shardName: 'shard1',
+  result: {
+    index: 1,
+    name: 'shard1',
+    outcome: 'blocked',
+    statements: [],
+    warnings: [],
+    problem: { code: 9005, message: 'a backup of shard1 has been running since 2026-11-25T04:00:12Z on host db-admin-2 (pid 4121)' },
+  },
+};
+
+/** A service's event source: what forwardEvents subscribes to, and the listeners it left subscribed. */
+function eventSource<E>() {
+  const listeners = new Set<(event: E) => void>();
+  return { listeners, onProgress: (listener: (event: E) => void) => (listeners.add(listener), () => listeners.delete(listener)) };
+}
+
+function fakeServices() {
+  const backfill = eventSource<BackfillProgress>();
+  const partitions = eventSource<PartitionApplyEvent>();
+  const retention = eventSource<unknown>();
+  return { backfill, partitions, retention, services: { backfill, partitions, retention } as never };
 }
 
 describe('forwardEvents', () => {
   it('delivers each backfill progress event under its contract name, until disconnected', () => {
-    const { listeners, backfill } = fakeBackfill();
+    const { backfill, partitions, retention, services } = fakeServices();
     const delivered: Array<[string, unknown]> = [];
-    const stop = forwardEvents({ backfill } as never, (event, payload) => delivered.push([event, payload]), silentLogger.scope('test'));
-    for (const listener of listeners) listener(progress);
+    const stop = forwardEvents(services, (event, payload) => delivered.push([event, payload]), silentLogger.scope('test'));
+    for (const listener of backfill.listeners) listener(progress);
     expect(delivered).toEqual([['backfill:onProgress', progress]]);
     stop();
-    expect(listeners.size).toBe(0);
+    expect([backfill.listeners.size, partitions.listeners.size, retention.listeners.size]).toEqual([0, 0, 0]);
   });
 
   it('never sends a payload that does not match the event schema', () => {
-    const { listeners, backfill } = fakeBackfill();
+    const { backfill, services } = fakeServices();
     const delivered: unknown[] = [];
-    forwardEvents({ backfill } as never, (_event, payload) => delivered.push(payload), silentLogger.scope('test'));
-    for (const listener of listeners) listener({ ...progress, windowsDone: -1 });
+    forwardEvents(services, (_event, payload) => delivered.push(payload), silentLogger.scope('test'));
+    for (const listener of backfill.listeners) listener({ ...progress, windowsDone: -1 });
     expect(delivered).toEqual([]);
+  });
+
+  it('delivers partition apply events as partitions:onProgress, and refuses a malformed one', () => {
+    const { partitions, services } = fakeServices();
+    const delivered: Array<[string, unknown]> = [];
+    forwardEvents(services, (event, payload) => delivered.push([event, payload]), silentLogger.scope('test'));
+    for (const listener of partitions.listeners) {
+      listener(partitionEvent);
+      listener({ ...partitionEvent, result: { ...partitionEvent.result, outcome: 'skipped' } } as never);
+    }
+    expect(delivered).toEqual([['partitions:onProgress', partitionEvent]]);
   });
 });
 

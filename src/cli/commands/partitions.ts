@@ -65,6 +65,8 @@ function applyLine(shard: ShardPartitionApplyResult): string {
       const reasons = shard.problem ? [shard.problem.message, ...failures] : failures;
       return `${name} FAILED${done.length ? ` (added partitions to ${done.join(', ')})` : ''}: ${reasons.join('; ')}`;
     }
+    case 'blocked':
+      return `${name} SKIPPED: ${shard.problem?.message ?? 'another job holds this shard'}`;
   }
 }
 

@@ -22,6 +22,13 @@ export function createHandlers(services: StrataServices): Handlers {
     'backfill:resume': async (request) => (await services.backfill.resume(request.id)).record,
     'backfill:list': (request) => services.backfill.list(request.limit),
     'partitions:list': (request) => services.partitions.list(request),
+    'partitions:plan': () => services.partitions.plan(),
+    'partitions:apply': (request) => services.partitions.apply({ shards: request.shards }),
+    'retention:get': () => services.retention.policy(),
+    'retention:set': (request) => services.retention.setPolicy(request),
+    'retention:plan': (request) => services.retention.plan(request),
+    'retention:prune': ({ shards, tables }) => services.retention.prune({ shards, tables, trigger: 'manual' }),
+    'retention:runs': (request) => services.retention.runs(request.limit),
   };
 }
 
@@ -32,7 +39,7 @@ export type DeliverEvent = (event: EventName, payload: unknown) => void;
  * Connects every contract event of the services to a host's transport, and returns the function that disconnects
  * them. Each payload is checked against its schema first: a malformed event is logged and never sent.
  */
-export function forwardEvents(services: Pick<StrataServices, 'backfill'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
+export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'retention'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
   const send = (event: EventName, payload: unknown) => {
     const checked = events[event].safeParse(payload);
     if (!checked.success) {
@@ -45,7 +52,11 @@ export function forwardEvents(services: Pick<StrataServices, 'backfill'>, delive
       log.warn(`could not deliver a ${event} event`, error);
     }
   };
-  const unsubscribes = [services.backfill.onProgress((progress) => send('backfill:onProgress', progress))];
+  const unsubscribes = [
+    services.backfill.onProgress((progress) => send('backfill:onProgress', progress)),
+    services.partitions.onProgress((event) => send('partitions:onProgress', event)),
+    services.retention.onProgress((progress) => send('retention:onProgress', progress)),
+  ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
   };

@@ -1,8 +1,23 @@
 import type { PoolConnection } from 'mysql2/promise';
-import { ErrorCode, StrataError } from '../../shared/errors';
-import type { PartitionInfo, PartitionListReport, PartitionWarning, ShardPartitions, TablePartitions } from '../../shared/partitions';
+import type { Unsubscribe } from '../../shared/api';
+import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
+import type {
+  AppliedStatement,
+  PartitionApplyEvent,
+  PartitionApplyReport,
+  PartitionInfo,
+  PartitionListReport,
+  PartitionPlanReport,
+  PartitionWarning,
+  ShardPartitionApplyResult,
+  ShardPartitions,
+  ShardPlan,
+  TablePartitions,
+  TablePlanReport,
+} from '../../shared/partitions';
 import { toFailure } from '../../shared/result';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import type { ShardActivityRegistry } from '../conflicts/registry';
 import type { ScopedLogger } from '../log';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { boundToDate, planTable, validateKeepAhead, type ExistingPartition, type KeepAheadOptions, type TablePlan } from './planner';
@@ -15,53 +30,7 @@ const MANAGED_TABLES = Object.keys(PARTITION_SCHEMES) as PartitionedTable[];
 
 type Problem = { code: number; message: string };
 
-export interface TablePlanReport {
-  table: string;
-  /** Names of the partitions the statements add. */
-  adds: string[];
-  statements: string[];
-  warnings: PartitionWarning[];
-}
-
-export interface ShardPlan {
-  index: number;
-  name: string;
-  reachable: boolean;
-  problem?: Problem;
-  tables: TablePlanReport[];
-}
-
-export interface PartitionPlanReport {
-  plannedAt: string;
-  shards: ShardPlan[];
-}
-
-export interface AppliedStatement {
-  table: string;
-  sql: string;
-  ok: boolean;
-  problem?: Problem;
-}
-
-export interface ShardPartitionApplyResult {
-  index: number;
-  name: string;
-  /** `failed` when the shard could not be reached or any statement failed; the other tables were still done. */
-  outcome: 'up-to-date' | 'applied' | 'failed';
-  statements: AppliedStatement[];
-  warnings: PartitionWarning[];
-  problem?: Problem;
-}
-
-export interface PartitionApplyReport {
-  ok: boolean;
-  shards: ShardPartitionApplyResult[];
-}
-
-export type PartitionApplyEvent =
-  | { kind: 'statement-started'; shard: number; shardName: string; table: string; position: number; total: number; sql: string }
-  | { kind: 'statement-finished'; shard: number; shardName: string; table: string; position: number; total: number; ok: boolean; message?: string }
-  | { kind: 'shard-finished'; shard: number; shardName: string; result: ShardPartitionApplyResult };
+export type { AppliedStatement, PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult, ShardPlan, TablePlanReport };
 
 export interface PartitionApplyOptions {
   onProgress?: (event: PartitionApplyEvent) => void;
@@ -73,7 +42,10 @@ export interface PartitionApplyOptions {
 export interface PartitionService {
   list(options?: { exact?: boolean }): Promise<PartitionListReport>;
   plan(): Promise<PartitionPlanReport>;
+  /** Skips (outcome `blocked`) a shard on which a conflicting job such as a backup runs; the others are still done. */
   apply(options?: PartitionApplyOptions): Promise<PartitionApplyReport>;
+  /** Progress of every apply this process runs, whoever started it. */
+  onProgress(listener: (event: PartitionApplyEvent) => void): Unsubscribe;
   /** Waits for running work to finish; afterwards every call refuses to start. */
   dispose(): Promise<void>;
 }
@@ -155,11 +127,13 @@ export class ClusterPartitionService implements PartitionService {
   private readonly clock: () => Date;
   private readonly keepAhead: KeepAheadOptions | undefined;
   private readonly running = new Set<Promise<unknown>>();
+  private readonly listeners = new Set<(event: PartitionApplyEvent) => void>();
   private disposed = false;
 
   constructor(
     private readonly connections: ClusterConnections,
     private readonly log: ScopedLogger,
+    private readonly activities: ShardActivityRegistry,
     options: PartitionServiceOptions = {},
   ) {
     if (options.keepAhead) validateKeepAhead(options.keepAhead);
@@ -199,10 +173,12 @@ export class ClusterPartitionService implements PartitionService {
       const indexes = options.shards ? [...new Set(options.shards)] : this.connections.shards.map((handle) => handle.index);
       const targets = indexes.map((index) => this.connections.shard(index));
       const emit = (event: PartitionApplyEvent) => {
-        try {
-          options.onProgress?.(event);
-        } catch (error) {
-          this.log.warn('a partition progress listener failed', error);
+        for (const listener of [options.onProgress, ...this.listeners]) {
+          try {
+            listener?.(event);
+          } catch (error) {
+            this.log.warn('a partition progress listener failed', error);
+          }
         }
       };
       const shards = await Promise.all(targets.map((handle) => this.applyShard(handle, emit)));
@@ -210,9 +186,15 @@ export class ClusterPartitionService implements PartitionService {
     });
   }
 
+  onProgress(listener: (event: PartitionApplyEvent) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     await Promise.allSettled([...this.running]);
+    this.listeners.clear();
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
@@ -262,10 +244,29 @@ export class ClusterPartitionService implements PartitionService {
 
   private async applyShard(handle: ShardHandle, emit: (event: PartitionApplyEvent) => void): Promise<ShardPartitionApplyResult> {
     const shard = { shard: handle.index, shardName: handle.label };
+    let result: ShardPartitionApplyResult;
+    try {
+      const claim = await this.activities.claim(handle.index, 'maintenance', 'adding future partitions');
+      try {
+        result = await this.maintainShard(handle, emit);
+      } finally {
+        await claim.release().catch((error: unknown) => this.log.warn(`could not release the maintenance claim on ${handle.label}; it lapses on its own`, error));
+      }
+    } catch (error) {
+      // A refused claim skips the shard; an unreachable registry fails it, since nobody can tell whether a backup runs there.
+      const blocked = isStrataError(error) && error.code === ErrorCode.ShardBusy;
+      this.log.warn(`partition maintenance ${blocked ? 'skipped' : 'could not start'} on ${handle.label}`, error);
+      result = { index: handle.index, name: handle.label, outcome: blocked ? 'blocked' : 'failed', statements: [], warnings: [], problem: asProblem(error) };
+    }
+    emit({ kind: 'shard-finished', ...shard, result });
+    return result;
+  }
+
+  private async maintainShard(handle: ShardHandle, emit: (event: PartitionApplyEvent) => void): Promise<ShardPartitionApplyResult> {
+    const shard = { shard: handle.index, shardName: handle.label };
     const statements: AppliedStatement[] = [];
     const warnings: PartitionWarning[] = [];
     let connection: PoolConnection | undefined;
-    let result: ShardPartitionApplyResult;
     try {
       connection = await (await this.connections.pool(handle.index)).getConnection();
       const session = connection;
@@ -304,15 +305,13 @@ export class ClusterPartitionService implements PartitionService {
       }
       connection.release();
       const failed = statements.some((statement) => !statement.ok);
-      result = { index: handle.index, name: handle.label, outcome: failed ? 'failed' : statements.length > 0 ? 'applied' : 'up-to-date', statements, warnings };
+      return { index: handle.index, name: handle.label, outcome: failed ? 'failed' : statements.length > 0 ? 'applied' : 'up-to-date', statements, warnings };
     } catch (error) {
       const failure = describeShardError(error, handle);
       this.log.warn(`partition apply failed on ${handle.label}`, failure);
       connection?.destroy();
-      result = { index: handle.index, name: handle.label, outcome: 'failed', statements, warnings, problem: asProblem(failure) };
+      return { index: handle.index, name: handle.label, outcome: 'failed', statements, warnings, problem: asProblem(failure) };
     }
-    emit({ kind: 'shard-finished', ...shard, result });
-    return result;
   }
 }
 

@@ -109,6 +109,8 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       column('shard_index', 'int unsigned', true),
       column('duration_ms', 'bigint unsigned', true),
       column('fencing_token', 'bigint unsigned', true),
+      column('rows_removed', 'bigint unsigned'),
+      column('detail', 'text', true),
     ],
     indexes: [primaryKey('id'), key('idx_job_started', 'job', 'started_at'), key('idx_level_window', 'level', 'window_start')],
   },
@@ -135,6 +137,16 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       column('updated_by', 'varchar(255)', true),
     ],
     indexes: [primaryKey('job')],
+  },
+  {
+    name: 'strata_prune_partial',
+    columns: [column('table_name', 'varchar(64)'), column('window_start', 'datetime'), column('next_level_page_views', 'bigint unsigned'), column('started_at', 'datetime(3)')],
+    indexes: [primaryKey('table_name', 'window_start')],
+  },
+  {
+    name: 'strata_settings',
+    columns: [column('name', 'varchar(64)'), column('value', 'text'), column('updated_at', 'datetime(3)'), column('updated_by', 'varchar(255)')],
+    indexes: [primaryKey('name')],
   },
   {
     name: 'strata_backfills',

@@ -190,6 +190,30 @@ function backfillTable(): string[] {
   ];
 }
 
+// Migration 5: retention. Settings (the retention policy, keep-ahead) are stored on the control shard as JSON so
+// every console and agent reads one policy; prune and maintenance runs record what they removed.
+function retentionTables(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS strata_settings (
+  name VARCHAR(64) NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at DATETIME(3) NOT NULL,
+  updated_by VARCHAR(255) NOT NULL
+) ${TABLE_OPTIONS}`,
+    // A window whose rows a prune began deleting: its source no longer adds up to the next level, and this row
+    // says it was checked, with the next level's total at the time, so the next prune may finish it.
+    `CREATE TABLE IF NOT EXISTS strata_prune_partial (
+  table_name VARCHAR(64) NOT NULL,
+  window_start DATETIME NOT NULL,
+  next_level_page_views BIGINT UNSIGNED NOT NULL,
+  started_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (table_name, window_start)
+) ${TABLE_OPTIONS}`,
+    ...addColumnIfMissing('strata_job_runs', 'rows_removed', 'BIGINT UNSIGNED NOT NULL DEFAULT 0'),
+    ...addColumnIfMissing('strata_job_runs', 'detail', 'TEXT NULL'),
+  ];
+}
+
 /** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
 const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
 
@@ -207,6 +231,7 @@ export const MIGRATIONS: readonly Migration[] = [
   defineMigration(2, 'rollup engine', rollupEngine),
   defineMigration(3, 'scheduler schedules', scheduleTables),
   defineMigration(4, 'backfills', backfillTable),
+  defineMigration(5, 'retention', retentionTables),
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

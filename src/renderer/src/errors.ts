@@ -44,6 +44,11 @@ const WORDS: Partial<Record<number, string>> = {
   [ErrorCode.PartitionTableUnmanaged]: 'Table not managed by Strata',
   [ErrorCode.PartitionApplyFailed]: 'Partition change failed',
   [ErrorCode.PartitionOptionsInvalid]: 'Invalid partition settings',
+  [ErrorCode.RetentionInvalid]: 'Retention policy refused',
+  [ErrorCode.ShardBusy]: 'Shard busy with a conflicting job',
+  [ErrorCode.PruneFailed]: 'Prune failed',
+  [ErrorCode.ConversionRefused]: 'Table cannot be converted',
+  [ErrorCode.ConversionFailed]: 'Conversion failed',
 };
 
 /** A heading for an error code; codes added later still read sensibly ("SchemaDrift" → "Schema drift"). */

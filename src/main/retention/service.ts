@@ -1,0 +1,622 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { PoolConnection } from 'mysql2/promise';
+import type { Unsubscribe } from '../../shared/api';
+import { ErrorCode, StrataError } from '../../shared/errors';
+import { toFailure } from '../../shared/result';
+import type { RunTrigger } from '../../shared/rollup';
+import {
+  DEFAULT_RETENTION_SETTINGS,
+  MINIMUM_RETENTION,
+  RETAINED_TABLES,
+  RETENTION_TABLE_NAMES,
+  retentionPolicyProblems,
+  retentionPolicySchema,
+  type KeptWindow,
+  type MaintenanceRun,
+  type PruneProgress,
+  type PruneReport,
+  type PruneRequest,
+  type RetentionPolicyEntry,
+  type RetentionSetRequest,
+  type RetentionSettings,
+  type RetentionTable,
+  type ShardPrune,
+  type TablePrune,
+  type TablePruneResult,
+} from '../../shared/retention';
+import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import type { ActivityClaim, ShardActivityRegistry } from '../conflicts/registry';
+import { describeConflict, findConflict } from '../conflicts/rules';
+import { osUser } from '../identity';
+import type { ScopedLogger } from '../log';
+import { boundToDate } from '../partitions/planner';
+import { readWatermarks } from '../rollup/watermark';
+import { PARTITION_SCHEMES, periodStart } from '../schema/partitions';
+import { HISTORY_CONTROL_SHARD, MaintenanceHistory } from './history';
+import { expiredBefore, planTablePrune, retentionCutoff, windowEnd, type PartitionFacts, type WindowTotal } from './planner';
+import { deleteBatchSql, dropPartitionsSql, nextLevelTotalsSql, rolledUpWindowsSql, unionAll, windowTotalsSql, type Statement, type TotalsSource } from './sql';
+
+export interface PruneOptions extends PruneRequest {
+  trigger?: RunTrigger;
+  /** The lease token the scheduler runs under; recorded with each run. */
+  fencingToken?: number;
+  /** Stops after the current batch or partition drop; what is left is reported as kept (`cancelled`). */
+  signal?: AbortSignal;
+  onProgress?: (progress: PruneProgress) => void;
+}
+
+/**
+ * Retention of the four analytics tables: the policy stored in the cluster, the dry run, and the prune itself,
+ * which drops whole expired partitions and deletes what remains in bounded batches, never touching a window the
+ * next level has not rolled up or whose totals do not reconcile with it.
+ */
+export interface RetentionService {
+  policy(): Promise<RetentionPolicyEntry>;
+  /** Validates (rollup lag included), stores and audits a change; refused changes change nothing. */
+  setPolicy(request: RetentionSetRequest): Promise<RetentionPolicyEntry>;
+  /** What a prune would remove and keep, per shard and table, without changing anything. */
+  plan(request?: PruneRequest): Promise<PruneReport>;
+  prune(options?: PruneOptions): Promise<PruneReport>;
+  /** The latest prune and maintenance runs, newest first. */
+  runs(limit?: number): Promise<MaintenanceRun[]>;
+  /** Progress of every prune this process runs, whoever started it. */
+  onProgress(listener: (progress: PruneProgress) => void): Unsubscribe;
+  dispose(): Promise<void>;
+}
+
+/** The strata_settings row that holds the retention policy on the control shard. */
+export const RETENTION_SETTING = 'retention';
+/** Per-shard named lock: two prunes of one shard at once would both try to drop the same partitions. */
+export const PRUNE_LOCK_NAME = 'strata_prune';
+const PRUNE_LOCK_WAIT_SECONDS = 10;
+/** Totals queries per round trip. */
+const TOTALS_PER_QUERY = 200;
+
+export interface RetentionServiceOptions {
+  clock?: () => Date;
+  host?: string;
+  actor?: string;
+}
+
+type Query = <T>(sql: string, params?: unknown[]) => Promise<T>;
+type Problem = { code: number; message: string };
+
+interface StoredPolicy {
+  policy: RetentionSettings;
+  changedBy?: string;
+  changedAt?: string;
+}
+
+/** What one table looks like on one shard, read before planning. */
+interface TableFacts {
+  partitioned: boolean;
+  partitions: PartitionFacts[];
+  expiredWindows: WindowTotal[];
+  windowRows: Map<number, number>;
+  nextLevelTotals: Map<number, number>;
+  coverage: { watermark: Date | null; coveredFrom: Date | null; rolledUpWindows: Set<number> };
+  partialWindows: Map<number, number>;
+}
+
+interface PartitionRow {
+  partition_name: string | null;
+  description: string | null;
+  data_bytes: number | string | null;
+  index_bytes: number | string | null;
+  table_rows: number | string | null;
+}
+
+interface RunContext {
+  runId: string;
+  dryRun: boolean;
+  now: Date;
+  policy: RetentionSettings;
+  tables: readonly RetentionTable[];
+  trigger: RunTrigger;
+  fencingToken: number | null;
+  signal: AbortSignal;
+  emit: (progress: PruneProgress) => void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+function asProblem(error: unknown): Problem {
+  const { code, message } = toFailure(error);
+  return { code, message };
+}
+
+/** The policy merged over the defaults, so a setting added by a later version has a value on an older row. */
+function parseStoredPolicy(text: string): RetentionSettings {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new StrataError(ErrorCode.RetentionInvalid, 'the stored retention policy is not valid JSON; set it again with strata retention set');
+  }
+  const checked = retentionPolicySchema.safeParse({ ...DEFAULT_RETENTION_SETTINGS, ...(parsed as object) });
+  if (!checked.success) throw new StrataError(ErrorCode.RetentionInvalid, `the stored retention policy is invalid: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return checked.data;
+}
+
+function describeTable(table: TablePrune): string {
+  const parts = [`${RETAINED_TABLES[table.table].label}:`];
+  const result = table.result;
+  if (result) {
+    parts.push(`dropped ${result.droppedPartitions} partition${result.droppedPartitions === 1 ? '' : 's'}, deleted ${result.deletedRows.toLocaleString('en-US')} rows`);
+    if (result.stoppedBy) parts.push(`stopped by ${result.stoppedBy}${result.error ? ` (${result.error})` : ''}`);
+  } else {
+    parts.push(`${table.drops.length} partitions and ${table.deletes.length} ranges to remove, ${table.rows.toLocaleString('en-US')} rows`);
+  }
+  if (table.kept.length > 0) {
+    const reasons = new Map<string, number>();
+    for (const kept of table.kept) reasons.set(kept.reason, (reasons.get(kept.reason) ?? 0) + 1);
+    parts.push(`kept ${table.kept.length} window${table.kept.length === 1 ? '' : 's'} (${[...reasons].map(([reason, n]) => `${reason} ${n}`).join(', ')})`);
+  }
+  return parts.join(' ');
+}
+
+/** Does a partition hold exactly one window, so a plain COUNT(*) of it is that window's total? */
+function holdsOneWindow(table: RetentionTable, partition: PartitionFacts): partition is PartitionFacts & { from: Date; to: Date } {
+  if (!partition.from || !partition.to) return false;
+  const window = RETAINED_TABLES[table].window;
+  return periodStart(partition.from, window).getTime() === partition.from.getTime() && windowEnd(table, partition.from).getTime() === partition.to.getTime();
+}
+
+export class ClusterRetentionService implements RetentionService {
+  private readonly clock: () => Date;
+  private readonly host: string;
+  private readonly actor: string;
+  private readonly history: MaintenanceHistory;
+  private readonly listeners = new Set<(progress: PruneProgress) => void>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly connections: ClusterConnections,
+    private readonly log: ScopedLogger,
+    private readonly activities: ShardActivityRegistry,
+    options: RetentionServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.host = (options.host ?? hostname()).slice(0, 255);
+    this.actor = (options.actor ?? osUser()).slice(0, 255);
+    this.history = new MaintenanceHistory(connections, log);
+  }
+
+  policy(): Promise<RetentionPolicyEntry> {
+    return this.track(async () => this.toEntry(await this.readPolicy()));
+  }
+
+  setPolicy(request: RetentionSetRequest): Promise<RetentionPolicyEntry> {
+    return this.track(async () => {
+      const connection = await this.controlConnection();
+      try {
+        await connection.beginTransaction();
+        // The row lock orders concurrent edits, so each audit entry's "from" is what it really replaced.
+        const [rows] = (await connection.query('SELECT value FROM strata_settings WHERE name = ? FOR UPDATE', [RETENTION_SETTING])) as unknown as [Array<{ value: string }>];
+        const before = rows[0] ? parseStoredPolicy(rows[0].value) : { ...DEFAULT_RETENTION_SETTINGS };
+        const checked = retentionPolicySchema.safeParse({ ...before, ...request });
+        if (!checked.success) {
+          throw new StrataError(ErrorCode.RetentionInvalid, checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+        }
+        const problems = retentionPolicyProblems(checked.data);
+        if (problems.length > 0) throw new StrataError(ErrorCode.RetentionInvalid, problems.join('; '));
+        const at = this.clock();
+        const changedBy = `${this.actor}@${this.host}`.slice(0, 255);
+        await connection.query(
+          `INSERT INTO strata_settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)
+           ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at), updated_by = VALUES(updated_by)`,
+          [RETENTION_SETTING, JSON.stringify(checked.data), at, changedBy],
+        );
+        const changes = (Object.keys(checked.data) as Array<keyof RetentionSettings>).filter((key) => checked.data[key] !== before[key]).map((key) => `${key} ${before[key]} → ${checked.data[key]}`);
+        await connection.query('INSERT INTO strata_audit_log (at, actor, host, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)', [
+          at,
+          this.actor,
+          this.host,
+          'retention.set',
+          RETENTION_SETTING,
+          changes.length > 0 ? changes.join(', ') : 'no change',
+        ]);
+        await connection.commit();
+        connection.release();
+        this.log.info(`retention policy set by ${changedBy}: ${changes.join(', ') || 'no change'}`);
+        return this.toEntry({ policy: checked.data, changedBy, changedAt: at.toISOString() });
+      } catch (error) {
+        // A session that failed mid-transaction is not worth reusing.
+        connection.destroy();
+        if (error instanceof StrataError) throw error;
+        throw describeShardError(error, this.connections.shard(HISTORY_CONTROL_SHARD));
+      }
+    });
+  }
+
+  plan(request: PruneRequest = {}): Promise<PruneReport> {
+    return this.track(() => this.run(request, true, {}));
+  }
+
+  prune(options: PruneOptions = {}): Promise<PruneReport> {
+    return this.track(() => this.run(options, false, options));
+  }
+
+  runs(limit = 50): Promise<MaintenanceRun[]> {
+    return this.track(() => this.history.runs(limit));
+  }
+
+  onProgress(listener: (progress: PruneProgress) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async dispose(): Promise<void> {
+    this.shutdown.abort(new StrataError(ErrorCode.Cancelled, 'the retention service is shutting down'));
+    await Promise.allSettled([...this.running]);
+  }
+
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.shutdown.signal.aborted) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the retention service is shutting down'));
+    const promise = work();
+    this.running.add(promise);
+    void promise.finally(() => this.running.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  private toEntry(stored: StoredPolicy): RetentionPolicyEntry {
+    const isDefault = (Object.keys(DEFAULT_RETENTION_SETTINGS) as Array<keyof RetentionSettings>).every((key) => stored.policy[key] === DEFAULT_RETENTION_SETTINGS[key]);
+    return { policy: stored.policy, defaults: { ...DEFAULT_RETENTION_SETTINGS }, isDefault, minimums: { ...MINIMUM_RETENTION }, changedBy: stored.changedBy, changedAt: stored.changedAt };
+  }
+
+  private async controlConnection(): Promise<PoolConnection> {
+    try {
+      return await (await this.connections.pool(HISTORY_CONTROL_SHARD)).getConnection();
+    } catch (error) {
+      throw describeShardError(error, this.connections.shard(HISTORY_CONTROL_SHARD));
+    }
+  }
+
+  /** The stored policy; a prune never guesses it, so an unreachable control shard fails the prune. */
+  private async readPolicy(): Promise<StoredPolicy> {
+    let rows: Array<{ value: string; updated_at: Date; updated_by: string }>;
+    try {
+      rows = await this.connections.query(HISTORY_CONTROL_SHARD, 'SELECT value, updated_at, updated_by FROM strata_settings WHERE name = ?', [RETENTION_SETTING]);
+    } catch (error) {
+      throw describeShardError(error, this.connections.shard(HISTORY_CONTROL_SHARD));
+    }
+    const row = rows[0];
+    if (!row) return { policy: { ...DEFAULT_RETENTION_SETTINGS } };
+    return { policy: parseStoredPolicy(row.value), changedBy: row.updated_by, changedAt: row.updated_at.toISOString() };
+  }
+
+  private async run(request: PruneRequest, dryRun: boolean, options: Omit<PruneOptions, keyof PruneRequest>): Promise<PruneReport> {
+    const handles = request.shards ? [...new Set(request.shards)].map((index) => this.connections.shard(index)) : [...this.connections.shards];
+    const tables = request.tables ? RETENTION_TABLE_NAMES.filter((table) => request.tables!.includes(table)) : [...RETENTION_TABLE_NAMES];
+    const { policy } = await this.readPolicy();
+    const problems = retentionPolicyProblems(policy);
+    if (problems.length > 0) throw new StrataError(ErrorCode.RetentionInvalid, `the stored retention policy is refused: ${problems.join('; ')}`);
+    const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+    const context: RunContext = {
+      runId: randomUUID(),
+      dryRun,
+      now: this.clock(),
+      policy,
+      tables,
+      trigger: options.trigger ?? 'manual',
+      fencingToken: options.fencingToken ?? null,
+      signal,
+      emit: (progress) => {
+        for (const listener of [options.onProgress, ...this.listeners]) {
+          try {
+            listener?.(progress);
+          } catch (error) {
+            this.log.warn('a prune progress listener failed', error);
+          }
+        }
+      },
+    };
+    const shards = await Promise.all(handles.map((handle) => this.runShard(handle, context)));
+    const all = shards.flatMap((shard) => shard.tables);
+    const report: PruneReport = {
+      runId: context.runId,
+      plannedAt: context.now.toISOString(),
+      dryRun,
+      policy,
+      ok: shards.every((shard) => shard.reachable && !shard.problem) && all.every((table) => table.result?.stoppedBy !== 'failed'),
+      totals: {
+        rows: all.reduce((sum, table) => sum + table.rows, 0),
+        bytes: all.reduce((sum, table) => sum + table.bytes, 0),
+        partitions: all.reduce((sum, table) => sum + table.drops.length, 0),
+        kept: all.reduce((sum, table) => sum + table.kept.length, 0),
+      },
+      shards,
+    };
+    if (!dryRun) {
+      await this.history.audit({
+        at: this.clock(),
+        actor: this.actor,
+        host: this.host,
+        action: 'retention.prune',
+        target: shards.map((shard) => shard.name).join(',') || 'none',
+        detail: shards
+          .map((shard) => `${shard.name}: ${shard.problem ? `not pruned (${shard.problem.message})` : shard.blockedBy ? `skipped (${shard.blockedBy})` : shard.tables.map(describeTable).join('; ')}`)
+          .join(' | '),
+      });
+    }
+    return report;
+  }
+
+  private async runShard(handle: ShardHandle, context: RunContext): Promise<ShardPrune> {
+    const base = { index: handle.index, name: handle.label };
+    const startedAt = this.clock();
+    let connection: PoolConnection | undefined;
+    let claim: ActivityClaim | undefined;
+    try {
+      const blockedBy = await this.conflictOf(handle, context, (held) => (claim = held));
+      if (blockedBy) {
+        if (!context.dryRun) await this.recordBlocked(handle, context, startedAt, blockedBy);
+        return { ...base, reachable: true, blockedBy, tables: [] };
+      }
+      connection = await (await this.connections.pool(handle.index)).getConnection();
+      const session = connection;
+      const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
+      const [lock] = await query<Array<{ acquired: number | null }>>('SELECT GET_LOCK(?, ?) AS acquired', [PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS]);
+      if (Number(lock?.acquired) !== 1) {
+        throw new StrataError(ErrorCode.PruneFailed, `${handle.label}: another prune of this shard is still running after ${PRUNE_LOCK_WAIT_SECONDS} s; try again when it has finished`);
+      }
+      const tables: TablePrune[] = [];
+      try {
+        const deadline = Date.now() + context.policy.timeBudgetSeconds * 1000;
+        for (const table of context.tables) {
+          const tableStarted = this.clock();
+          const facts = await this.readFacts(query, table, context);
+          if (!facts) continue;
+          const plan = planTablePrune({ table, now: context.now, policy: context.policy, ...facts }, facts.windowRows);
+          if (!context.dryRun) {
+            plan.result = await this.execute(query, handle, plan, context, deadline);
+            await this.recordTable(handle, plan, context, tableStarted);
+          }
+          tables.push(plan);
+        }
+      } finally {
+        await session.query('SELECT RELEASE_LOCK(?)', [PRUNE_LOCK_NAME]).catch(() => {});
+      }
+      connection.release();
+      return { ...base, reachable: true, tables };
+    } catch (error) {
+      connection?.destroy();
+      const failure = error instanceof StrataError ? error : describeShardError(error, handle);
+      this.log.warn(`prune of ${handle.label} failed`, failure);
+      const unreachable = !(error instanceof StrataError) || failure.code === ErrorCode.ShardUnreachable || failure.code === ErrorCode.ShardAuthFailed;
+      if (!context.dryRun) {
+        await this.history.record({
+          job: 'prune',
+          runId: context.runId,
+          shard: handle.index,
+          table: null,
+          windowStart: null,
+          windowEnd: null,
+          trigger: context.trigger,
+          host: this.host,
+          startedAt,
+          finishedAt: this.clock(),
+          outcome: 'failed',
+          rowsRemoved: 0,
+          fencingToken: context.fencingToken,
+          detail: `${handle.label} was not pruned`,
+          error: failure.message,
+        });
+      }
+      return { ...base, reachable: !unreachable, problem: asProblem(failure), tables: [] };
+    } finally {
+      await claim?.release();
+    }
+  }
+
+  /**
+   * The job-conflict rule: a prune claims its shard, and a backup of the shard refuses the claim. A dry run claims
+   * nothing but still says what would block the prune.
+   */
+  private async conflictOf(handle: ShardHandle, context: RunContext, hold: (claim: ActivityClaim) => void): Promise<string | undefined> {
+    if (context.dryRun) {
+      const blocking = findConflict('prune', await this.activities.running(handle.index));
+      return blocking ? describeConflict(blocking, handle.label) : undefined;
+    }
+    try {
+      hold(await this.activities.claim(handle.index, 'prune', `pruning ${context.tables.map((table) => RETAINED_TABLES[table].label).join(', ')}`));
+      return undefined;
+    } catch (error) {
+      if (error instanceof StrataError && error.code === ErrorCode.ShardBusy) return error.message;
+      throw error;
+    }
+  }
+
+  private async recordBlocked(handle: ShardHandle, context: RunContext, startedAt: Date, blockedBy: string): Promise<void> {
+    this.log.warn(`prune skipped ${handle.label}: ${blockedBy}`);
+    await this.history.record({
+      job: 'prune',
+      runId: context.runId,
+      shard: handle.index,
+      table: null,
+      windowStart: null,
+      windowEnd: null,
+      trigger: context.trigger,
+      host: this.host,
+      startedAt,
+      finishedAt: this.clock(),
+      outcome: 'blocked',
+      rowsRemoved: 0,
+      fencingToken: context.fencingToken,
+      detail: `skipped: ${blockedBy}`,
+      error: null,
+    });
+  }
+
+  /** Partitions, expired window totals, and what the next level holds and covers, for one table; undefined when it is missing. */
+  private async readFacts(query: Query, table: RetentionTable, context: RunContext): Promise<TableFacts | undefined> {
+    const { boundKind } = PARTITION_SCHEMES[table];
+    const rows = await query<PartitionRow[]>(
+      `SELECT PARTITION_NAME AS partition_name, PARTITION_DESCRIPTION AS description, DATA_LENGTH AS data_bytes, INDEX_LENGTH AS index_bytes, TABLE_ROWS AS table_rows
+         FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY PARTITION_ORDINAL_POSITION`,
+      [table],
+    );
+    if (rows.length === 0) return undefined;
+    const partitioned = rows[0]!.partition_name !== null;
+    const partitions: PartitionFacts[] = [];
+    if (partitioned) {
+      let from: Date | null = null;
+      for (const row of rows) {
+        const to = row.description === null || row.description === 'MAXVALUE' ? null : boundToDate(Number(row.description), boundKind);
+        partitions.push({ name: row.partition_name!, from, to, rows: Number(row.table_rows ?? 0), bytes: Number(row.data_bytes ?? 0) + Number(row.index_bytes ?? 0) });
+        from = to;
+      }
+    }
+    const before = expiredBefore(table, retentionCutoff(table, context.now, context.policy));
+    const sources: TotalsSource[] = partitioned
+      ? partitions
+          .filter((partition) => partition.from === null || partition.from < before)
+          .map((partition): TotalsSource =>
+            partition.to && partition.to <= before && holdsOneWindow(table, partition)
+              ? { kind: 'whole-partition', partition: partition.name, windowStart: partition.from }
+              : { kind: 'partition-before', partition: partition.name, before },
+          )
+      : [{ kind: 'table-before', before }];
+    const expiredWindows: WindowTotal[] = [];
+    const windowRows = new Map<number, number>();
+    for (let at = 0; at < sources.length; at += TOTALS_PER_QUERY) {
+      const statement = unionAll(sources.slice(at, at + TOTALS_PER_QUERY).map((source) => windowTotalsSql(table, source)));
+      for (const row of await query<Array<{ w: number | string; n: number | string; pv: number | string }>>(statement.sql, statement.params)) {
+        const start = Number(row.w) * 1000;
+        const known = windowRows.get(start);
+        // A window split over two partitions comes back once per partition.
+        if (known === undefined) expiredWindows.push({ start: new Date(start), pageViews: Number(row.pv) });
+        else expiredWindows.find((window) => window.start.getTime() === start)!.pageViews += Number(row.pv);
+        windowRows.set(start, (known ?? 0) + Number(row.n));
+      }
+    }
+    const facts: TableFacts = {
+      partitioned,
+      partitions,
+      expiredWindows,
+      windowRows,
+      nextLevelTotals: new Map(),
+      coverage: { watermark: null, coveredFrom: null, rolledUpWindows: new Set() },
+      partialWindows: new Map(),
+    };
+    const nextLevel = RETAINED_TABLES[table].nextLevel;
+    if (!nextLevel || expiredWindows.length === 0) return facts;
+    const partial = await query<Array<{ w: number | string; pv: number | string }>>(
+      'SELECT UNIX_TIMESTAMP(window_start) AS w, next_level_page_views AS pv FROM strata_prune_partial WHERE table_name = ?',
+      [table],
+    );
+    for (const row of partial) facts.partialWindows.set(Number(row.w) * 1000, Number(row.pv));
+    const from = new Date(Math.min(...expiredWindows.map((window) => window.start.getTime())));
+    const to = new Date(Math.max(...expiredWindows.map((window) => windowEnd(table, window.start).getTime())));
+    const read = async (statement: Statement | undefined) => (statement ? query<Array<{ w: number | string; pv?: number | string }>>(statement.sql, statement.params) : []);
+    for (const row of await read(nextLevelTotalsSql(table, from, to))) facts.nextLevelTotals.set(Number(row.w) * 1000, Number(row.pv));
+    for (const row of await read(rolledUpWindowsSql(table, from, to))) facts.coverage.rolledUpWindows.add(Number(row.w) * 1000);
+    const watermark = (await readWatermarks(query)).find((stored) => stored.level === nextLevel);
+    facts.coverage.watermark = watermark?.watermark ?? null;
+    facts.coverage.coveredFrom = watermark?.coveredFrom ?? null;
+    return facts;
+  }
+
+  /** Drops the plan's partitions, then deletes its ranges batch by batch until done, out of time, or cancelled. */
+  private async execute(query: Query, handle: ShardHandle, plan: TablePrune, context: RunContext, deadline: number): Promise<TablePruneResult> {
+    const started = Date.now();
+    const table = plan.table;
+    const result: TablePruneResult = { droppedPartitions: 0, deletedRows: 0, elapsedMs: 0, complete: false };
+    const step = { runId: context.runId, shard: handle.index, shardName: handle.label, table, plannedRows: plan.rows };
+    const emit = (kind: PruneProgress['kind'], message?: string) =>
+      context.emit({ ...step, kind, droppedPartitions: result.droppedPartitions, deletedRows: result.deletedRows, message });
+    const stop = (reason: 'time-budget' | 'cancelled', remaining: typeof plan.deletes) => {
+      result.stoppedBy = reason;
+      const why = reason === 'time-budget' ? `the time budget of ${context.policy.timeBudgetSeconds} s ran out before this range was removed; the next prune continues` : 'the prune was cancelled before this range was removed';
+      plan.kept.push(...remaining.map((range): KeptWindow => ({ table, windowStart: range.from, windowEnd: range.to, reason, message: `${RETAINED_TABLES[table].label} ${range.from}–${range.to}: ${why}` })));
+    };
+    emit('table-started');
+    try {
+      if (plan.drops.length > 0) {
+        if (context.signal.aborted) {
+          stop('cancelled', plan.deletes);
+          return this.finish(result, started, emit);
+        }
+        const sql = dropPartitionsSql(table, plan.drops.map((partition) => partition.name));
+        await query(sql);
+        result.droppedPartitions = plan.drops.length;
+        for (const partition of plan.drops) {
+          await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start >= ? AND window_start < ?', [table, new Date(partition.from ?? 0), new Date(partition.to)]);
+        }
+        this.log.info(`${handle.label}: ${sql}`);
+        emit('partitions-dropped', `dropped ${plan.drops.length} partition${plan.drops.length === 1 ? '' : 's'}`);
+      }
+      for (const [position, range] of plan.deletes.entries()) {
+        const windowStart = new Date(range.from);
+        if (range.nextLevelPageViews !== undefined) {
+          // Written before the first batch: a stop inside the window leaves its source short of the next level on purpose.
+          await query(
+            'INSERT INTO strata_prune_partial (table_name, window_start, next_level_page_views, started_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE table_name = table_name',
+            [table, windowStart, range.nextLevelPageViews, new Date()],
+          );
+        }
+        for (;;) {
+          if (context.signal.aborted || Date.now() > deadline) {
+            stop(context.signal.aborted ? 'cancelled' : 'time-budget', plan.deletes.slice(position));
+            return this.finish(result, started, emit);
+          }
+          const batch = deleteBatchSql(table, new Date(range.from), new Date(range.to), context.policy.batchRows);
+          const outcome = await query<{ affectedRows: number }>(batch.sql, batch.params);
+          result.deletedRows += outcome.affectedRows;
+          emit('batch-deleted');
+          if (outcome.affectedRows < context.policy.batchRows) break;
+          await sleep(context.policy.batchPauseMs, context.signal);
+        }
+        if (range.nextLevelPageViews !== undefined) await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start = ?', [table, windowStart]);
+      }
+      result.complete = true;
+    } catch (error) {
+      const failure = describeShardError(error, handle);
+      this.log.warn(`prune of ${table} on ${handle.label} failed`, failure);
+      result.stoppedBy = 'failed';
+      result.error = failure.message;
+    }
+    return this.finish(result, started, emit);
+  }
+
+  private finish(result: TablePruneResult, started: number, emit: (kind: PruneProgress['kind'], message?: string) => void): TablePruneResult {
+    result.elapsedMs = Date.now() - started;
+    emit('table-finished', result.stoppedBy);
+    return result;
+  }
+
+  private async recordTable(handle: ShardHandle, plan: TablePrune, context: RunContext, startedAt: Date): Promise<void> {
+    const result = plan.result!;
+    const starts = [...plan.drops.map((partition) => partition.from ?? partition.to), ...plan.deletes.map((range) => range.from)].sort();
+    await this.history.record({
+      job: 'prune',
+      runId: context.runId,
+      shard: handle.index,
+      table: RETAINED_TABLES[plan.table].label,
+      windowStart: starts[0] ? new Date(starts[0]) : null,
+      windowEnd: new Date(plan.cutoff),
+      trigger: context.trigger,
+      host: this.host,
+      startedAt,
+      finishedAt: this.clock(),
+      outcome: result.stoppedBy === 'failed' ? 'failed' : result.stoppedBy === 'cancelled' ? 'cancelled' : result.stoppedBy === 'time-budget' ? 'partial' : 'ok',
+      rowsRemoved: (result.droppedPartitions > 0 ? plan.drops.reduce((sum, partition) => sum + partition.rows, 0) : 0) + result.deletedRows,
+      fencingToken: context.fencingToken,
+      detail: describeTable(plan),
+      error: result.error ?? null,
+    });
+  }
+}
+
