@@ -5,10 +5,11 @@ import { RedisShardActivities, type ShardActivityOptions, type ShardActivityRegi
 import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
 import { ClusterPartitionService, type PartitionService, type PartitionServiceOptions } from './partitions/service';
+import { ClusterTableConverter, type TableConverter, type TableConverterOptions } from './partitions/converter';
 import { ClusterRetentionService, type RetentionService, type RetentionServiceOptions } from './retention/service';
 import { ClusterRollupService, type RollupService } from './rollup/service';
 import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';
-import { rollupJobHandlers } from './scheduler/jobs';
+import { maintenanceJobHandlers, rollupJobHandlers } from './scheduler/jobs';
 import { ClusterScheduler, type SchedulerOptions, type SchedulerService } from './scheduler/service';
 import { ClusterSchemaService, type SchemaService } from './schema/service';
 import type { Logger } from './log';
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   activities?: ShardActivityOptions;
   /** Clock and keep-ahead of partition maintenance; tests move the clock forward. */
   partitions?: PartitionServiceOptions;
+  /** Clock, keep-ahead and progress interval of table conversion. */
+  conversion?: Omit<TableConverterOptions, 'activities'>;
   /** Clock of retention; tests move it forward. */
   retention?: RetentionServiceOptions;
 }
@@ -49,6 +52,8 @@ export interface StrataServices {
   activities: ShardActivityRegistry;
   /** Lists, plans and adds future partitions of the analytics tables. */
   partitions: PartitionService;
+  /** Converts an unpartitioned analytics table (plain seed DDL) into Strata's partitioned layout, shard by shard. */
+  conversion: TableConverter;
   /** The retention policy, the prune dry run and the prune. */
   retention: RetentionService;
   /** Stops services in reverse order of creation, then closes every connection. */
@@ -63,14 +68,19 @@ export function createServices(options: ServiceOptions): StrataServices {
   const schema = new ClusterSchemaService(connections, options.logger.scope('schema'));
   const rollup = new ClusterRollupService(connections, options.logger.scope('rollup'));
   const lease = new RedisLease(connections, options.scheduler?.lease);
-  const scheduler = new ClusterScheduler(connections, lease, rollupJobHandlers(rollup), options.logger.scope('scheduler'), options.scheduler);
-  const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), options.backfill);
   const activities = new RedisShardActivities(connections, options.logger.scope('activities'), options.activities);
   const partitions = new ClusterPartitionService(connections, options.logger.scope('partitions'), activities, options.partitions);
+  const conversion = new ClusterTableConverter(connections, options.logger.scope('conversion'), { ...options.conversion, activities });
   const retention = new ClusterRetentionService(connections, options.logger.scope('retention'), activities, options.retention);
+  const jobs = { ...rollupJobHandlers(rollup), ...maintenanceJobHandlers({ partitions, retention }) };
+  const scheduler = new ClusterScheduler(connections, lease, jobs, options.logger.scope('scheduler'), options.scheduler);
+  const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), {
+    retentionSource: async () => (await retention.policy()).policy,
+    ...options.backfill,
+  });
   // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
   // The activity registry goes last: the jobs that hold claims stop first, then what they still hold is released.
-  const disposables = [activities, status, schema, partitions, retention, generator, rollup, scheduler, backfill];
+  const disposables = [activities, status, schema, partitions, conversion, retention, generator, rollup, scheduler, backfill];
   return {
     connections,
     status,
@@ -82,6 +92,7 @@ export function createServices(options: ServiceOptions): StrataServices {
     backfill,
     activities,
     partitions,
+    conversion,
     retention,
     async dispose() {
       for (const service of disposables.reverse()) await service.dispose();

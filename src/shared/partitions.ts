@@ -129,7 +129,7 @@ export type PartitionApplyEvent = z.infer<typeof partitionApplyEventSchema>;
  * one ALTER per shard. The plan shows size, estimated time, warnings and the exact SQL before anything runs.
  */
 export const CONVERSION_ACTIONS = ['convert', 'already-partitioned', 'refused'] as const;
-export const CONVERSION_OUTCOMES = ['converted', 'already-partitioned', 'refused', 'failed', 'cancelled'] as const;
+export const CONVERSION_OUTCOMES = ['converted', 'already-partitioned', 'refused', 'failed', 'cancelled', 'blocked'] as const;
 
 export const conversionPartitionSchema = z.object({
   name: z.string(),
@@ -178,7 +178,7 @@ export const conversionPlanReportSchema = z.object({ table: z.string(), plannedA
 export const shardConversionResultSchema = z.object({
   index: z.number().int().nonnegative(),
   name: z.string(),
-  /** `cancelled`: the ALTER was stopped and rolled back, the table is as it was. */
+  /** `cancelled`: the ALTER was stopped and rolled back, the table is as it was; `blocked`: a backup of the shard runs. */
   outcome: z.enum(CONVERSION_OUTCOMES),
   /** The plan made under the lock, just before the ALTER; absent when the shard could not be read. */
   plan: tableConversionPlanSchema.optional(),

@@ -28,9 +28,9 @@ async function storedHourly() {
 }
 
 describe('schedules page in a real browser against a real 2-shard cluster', () => {
-  it('lists the three default schedules with their next run times', async () => {
+  it('lists the four default schedules with their next run times', async () => {
     await session.openPage('schedules');
-    const defaults = { 'rollup-hourly': '0 * * * *', 'rollup-daily': '0 2 * * *', 'rollup-monthly': '0 3 1 * *' };
+    const defaults = { 'rollup-hourly': '0 * * * *', 'rollup-daily': '0 2 * * *', 'rollup-monthly': '0 3 1 * *', maintenance: '0 4 * * *' };
     for (const [job, cron] of Object.entries(defaults)) {
       expect(await page.getByTestId(`cron-${job}-value`).innerText()).toBe(cron);
       const row = page.getByTestId(`schedule-${job}`);

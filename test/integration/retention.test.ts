@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisShardActivities } from '../../src/main/conflicts/registry';
 import { silentLogger } from '../../src/main/log';
 import { ClusterRetentionService } from '../../src/main/retention/service';
+import { maintenanceJobHandlers } from '../../src/main/scheduler/jobs';
 import { ErrorCode } from '../../src/shared/errors';
 import type { MaintenanceRun, PruneProgress, PruneReport, RetentionPolicyEntry, TablePrune } from '../../src/shared/retention';
 import { runCli } from '../support/cli';
@@ -231,6 +232,35 @@ describe('retention and pruning on a 2-shard cluster', () => {
     }
     expect(events.filter((event) => event.kind === 'partitions-dropped').map((event) => event.shard).sort()).toEqual([0, 1]);
     await ahead.dispose();
+  });
+
+  it('the 04:00 maintenance job adds missing partitions and prunes; its catch-up only adds partitions', async () => {
+    const g = hour(-50);
+    await insertHour(0, g, 80);
+    await cluster.services.rollup.runRange('hourly', g, hour(-49), { trigger: 'manual', shards: [0] });
+    const names = await partitionNames(0, 'analytics_daily');
+    const future = names.filter((name) => name !== 'pmax').slice(-2);
+    await query(0, `ALTER TABLE analytics_daily REORGANIZE PARTITION ${future.join(', ')}, pmax INTO (PARTITION pmax VALUES LESS THAN MAXVALUE)`);
+    const { maintenance } = maintenanceJobHandlers({ partitions: cluster.services.partitions, retention: cluster.services.retention });
+    const context = { fencingToken: 0, signal: new AbortController().signal, now: new Date() };
+
+    const catchUp = await maintenance!({ ...context, trigger: 'catch-up' });
+    expect(catchUp).toEqual({ ok: true, summary: 'partitions: added on 1 shard; prune: waits for its scheduled run' });
+    expect(await partitionNames(0, 'analytics_daily')).toEqual(names);
+    expect(await rawRows(0, g, hour(-49))).toBe(80);
+
+    const scheduled = await maintenance!({ ...context, trigger: 'schedule' });
+    expect(scheduled.ok).toBe(true);
+    expect(scheduled.summary).toMatch(/^partitions: up to date; prune: \d+ partitions? dropped, 80 rows removed, \d+ windows? kept back$/);
+    expect(await rawRows(0, g, hour(-49))).toBe(0);
+    const runs = await cluster.services.retention.runs(20);
+    expect(runs.filter((run) => run.job === 'partitions' && run.trigger === 'catch-up').map((run) => [run.shardName, run.outcome, run.detail])).toEqual(
+      expect.arrayContaining([
+        ['shard0', 'ok', 'added partitions to analytics_daily'],
+        ['shard1', 'ok', 'up to date'],
+      ]),
+    );
+    expect(runs.find((run) => run.job === 'prune' && run.trigger === 'schedule' && run.shard === 0 && run.table === 'raw')).toMatchObject({ outcome: 'ok', rowsRemoved: 80 });
   });
 
   it('refuses an unknown shard or table before anything runs', async () => {

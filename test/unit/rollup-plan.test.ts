@@ -21,8 +21,8 @@ const none = { watermark: null, coveredFrom: null };
 const tuning = DEFAULT_ROLLUP_TUNING;
 
 describe('rollup windows', () => {
-  it('keeps the retention defaults in one shared place: raw 2 days, hourly 7 days, daily 1 year', () => {
-    expect(DEFAULT_RETENTION).toEqual({ rawHours: 48, hourlyDays: 7, dailyDays: 365 });
+  it('keeps the retention defaults in one shared place: raw 2 days, hourly 7 days, daily 1 year, monthly 5 years', () => {
+    expect(DEFAULT_RETENTION).toEqual({ rawHours: 48, hourlyDays: 7, dailyDays: 365, monthlyMonths: 60 });
     expect(retentionStart('hourly', at('2025-03-10T10:30:00Z'), DEFAULT_RETENTION).toISOString()).toBe('2025-03-08T11:00:00.000Z');
     expect(retentionStart('daily', at('2025-03-10T10:30:00Z'), DEFAULT_RETENTION).toISOString()).toBe('2025-03-04T00:00:00.000Z');
     expect(retentionStart('monthly', at('2025-03-10T10:30:00Z'), DEFAULT_RETENTION).toISOString()).toBe('2024-04-01T00:00:00.000Z');

@@ -22,11 +22,12 @@ const stored = (job: string, cron: string, enabled = 1): StoredSchedule => ({
 });
 
 describe('default schedules', () => {
-  it('roll up hourly at :00, daily at 02:00 and monthly on the 1st at 03:00, all enabled', () => {
+  it('roll up hourly at :00, daily at 02:00 and monthly on the 1st at 03:00, and maintain at 04:00, all enabled', () => {
     expect(effectiveSchedules([]).map(({ job, cron, enabled, isDefault }) => ({ job, cron, enabled, isDefault }))).toEqual([
       { job: 'rollup-hourly', cron: '0 * * * *', enabled: true, isDefault: true },
       { job: 'rollup-daily', cron: '0 2 * * *', enabled: true, isDefault: true },
       { job: 'rollup-monthly', cron: '0 3 1 * *', enabled: true, isDefault: true },
+      { job: 'maintenance', cron: '0 4 * * *', enabled: true, isDefault: true },
     ]);
   });
 
@@ -51,7 +52,7 @@ describe('stored schedules', () => {
   });
 
   it('of jobs this build does not know are ignored', () => {
-    expect(effectiveSchedules([stored('prune-v9', '0 4 * * *')]).map((schedule) => schedule.job)).toEqual(['rollup-hourly', 'rollup-daily', 'rollup-monthly']);
+    expect(effectiveSchedules([stored('prune-v9', '0 4 * * *')]).map((schedule) => schedule.job)).toEqual(['rollup-hourly', 'rollup-daily', 'rollup-monthly', 'maintenance']);
   });
 });
 
@@ -117,8 +118,17 @@ describe('changes', () => {
       start: [
         { job: 'rollup-daily', cron: '15 2 * * *' },
         { job: 'rollup-monthly', cron: '0 3 1 * *' },
+        { job: 'maintenance', cron: '0 4 * * *' },
       ],
     });
-    expect(reconcileTasks(new Map([['rollup-monthly', '0 3 1 * *']]), effectiveSchedules([stored('rollup-hourly', '0 * * * *', 0), stored('rollup-daily', '0 2 * * *', 0)]))).toEqual({ stop: [], start: [] });
+    expect(
+      reconcileTasks(
+        new Map([
+          ['rollup-monthly', '0 3 1 * *'],
+          ['maintenance', '0 4 * * *'],
+        ]),
+        effectiveSchedules([stored('rollup-hourly', '0 * * * *', 0), stored('rollup-daily', '0 2 * * *', 0)]),
+      ),
+    ).toEqual({ stop: [], start: [] });
   });
 });

@@ -23,6 +23,8 @@ const status: ClusterStatus = {
 const services = {
   status: { get: async () => status, dispose: async () => {} },
   backfill: { onProgress: () => () => {} },
+  partitions: { onProgress: () => () => {} },
+  retention: { onProgress: () => () => {} },
 } as unknown as StrataServices;
 
 interface Reply {

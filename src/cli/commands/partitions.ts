@@ -1,8 +1,13 @@
+import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
-import type { PartitionListReport, PartitionWarning } from '../../shared/partitions';
+import { createInterface } from 'node:readline/promises';
+import { ErrorCode, errorCodeName } from '../../shared/errors';
+import type { ConversionEvent, ConversionPlanReport, ConversionReport, PartitionListReport, PartitionWarning, ShardConversionResult } from '../../shared/partitions';
+import { describeSeconds, requireManagedTable } from '../../main/partitions/convert';
 import type { PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult } from '../../main/partitions/service';
-import { jsonOption, profileOption, type CommandRegistrar } from '../context';
-import { formatCount } from '../input';
+import type { StrataServices } from '../../main/services';
+import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
+import { EXIT_CANCELLED, formatCount } from '../input';
 import { parseShardList } from './schema';
 
 const rangeTime = (iso: string | null, open: string) => (iso === null ? open : iso.replace(':00:00.000Z', 'Z').replace('T00Z', ''));
@@ -80,6 +85,170 @@ function progressLine(event: PartitionApplyEvent): string | undefined {
   return undefined;
 }
 
+const shortIso = (iso: string) => iso.replace(/(:00)?\.000Z$/, 'Z');
+
+/** The plan as SQL a DBA can read or pipe to a client: facts and warnings as comments, then the statement. */
+export function formatConversionPlan(report: ConversionPlanReport): string {
+  const lines: string[] = [];
+  for (const shard of report.shards) {
+    const plan = shard.plan;
+    if (!shard.reachable || !plan) {
+      lines.push(`-- ${shard.name}: DOWN ${shard.problem?.message ?? ''}`);
+      continue;
+    }
+    if (plan.action === 'already-partitioned') {
+      lines.push(`-- ${shard.name}: ${plan.table} is already partitioned; nothing to do`);
+      continue;
+    }
+    if (plan.action === 'refused') {
+      lines.push(`-- ${shard.name}: REFUSED ${plan.problem?.message ?? plan.table}`);
+      continue;
+    }
+    const size = `${formatBytes(plan.dataBytes + plan.indexBytes)} (${formatBytes(plan.dataBytes)} data, ${formatBytes(plan.indexBytes)} index)`;
+    lines.push(`-- ${shard.name}: convert ${plan.table}: ~${formatCount(plan.estimatedRows)} rows, ${size}, estimated time about ${describeSeconds(plan.estimatedSeconds)}`);
+    const names = plan.partitions.map((partition) => partition.name);
+    const oldest = plan.oldestRow ? `oldest row ${shortIso(plan.oldestRow)}` : 'no rows';
+    lines.push(`-- ${oldest}; ${names.length} partitions: ${names[0]} … ${names.at(-2)}, ${names.at(-1)}, by ${plan.expression}`);
+    if (plan.primaryKeyAfter.join() !== plan.primaryKeyBefore.join()) lines.push(`-- primary key (${plan.primaryKeyBefore.join(', ')}) → (${plan.primaryKeyAfter.join(', ')})`);
+    lines.push(...plan.warnings.map((warning) => `-- WARNING ${warning}`));
+    if (plan.statement) lines.push(`${plan.statement};`);
+  }
+  return lines.join('\n');
+}
+
+function conversionLine(shard: ShardConversionResult): string {
+  const name = shard.name.padEnd(10);
+  const rows = `${shard.rowsBefore === null ? '-' : formatCount(shard.rowsBefore)} rows before, ${shard.rowsAfter === null ? '-' : formatCount(shard.rowsAfter)} after`;
+  switch (shard.outcome) {
+    case 'converted':
+      return `${name} converted: ${rows}, in ${describeSeconds(Math.round(shard.elapsedMs / 1000))}`;
+    case 'already-partitioned':
+      return `${name} already partitioned; nothing to do`;
+    case 'refused':
+      return `${name} REFUSED: ${shard.problem?.message ?? ''}`;
+    case 'blocked':
+      return `${name} SKIPPED: ${shard.problem?.message ?? 'another job holds this shard'}`;
+    case 'cancelled':
+      return `${name} CANCELLED (${rows}): ${shard.problem?.message ?? ''}`;
+    case 'failed':
+      return `${name} FAILED${shard.rowsBefore === null ? '' : ` (${rows})`}: ${shard.problem?.message ?? 'unknown reason'}`;
+  }
+}
+
+export function formatConversionReport(report: ConversionReport): string {
+  return report.shards.map(conversionLine).join('\n');
+}
+
+/** One bar per shard on a terminal; a line when a shard starts and ends otherwise; nothing with --json. */
+function conversionDisplay(mode: 'bars' | 'lines' | 'none'): { update(event: ConversionEvent): void; stop(): void } {
+  if (mode === 'none') return { update() {}, stop() {} };
+  if (mode === 'lines') {
+    return {
+      update(event) {
+        if (event.kind === 'shard-started') process.stderr.write(`${event.shardName}: converting ${event.table}, ${formatCount(event.rowsBefore)} rows, about ${describeSeconds(event.estimatedSeconds)}…\n`);
+        if (event.kind === 'shard-finished') process.stderr.write(`${event.shardName}: ${event.result.outcome}\n`);
+      },
+      stop() {},
+    };
+  }
+  const multi = new MultiBar({ format: '{shard} [{bar}] {percentage}% | {stage} | {duration_formatted} of about {estimate}', hideCursor: true, clearOnComplete: false, stream: process.stderr });
+  const bars = new Map<number, SingleBar>();
+  return {
+    update(event) {
+      if (event.kind === 'shard-started') {
+        bars.set(event.shard, multi.create(100, 0, { shard: event.shardName.padEnd(10), stage: 'starting', estimate: describeSeconds(event.estimatedSeconds) }));
+      } else if (event.kind === 'progress') {
+        bars.get(event.shard)?.update(Math.floor(event.percent ?? 0), { stage: event.stage ?? '' });
+      } else if (event.result.outcome === 'converted') {
+        bars.get(event.shard)?.update(100, { stage: 'converted' });
+      } else {
+        bars.get(event.shard)?.update({ stage: event.result.outcome });
+      }
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
+/** Asks on the terminal for the table name; anything else, or Ctrl-C, leaves every table as it is. */
+async function confirmByName(table: string, shardNames: string[]): Promise<'confirmed' | 'declined' | 'interrupted'> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const interrupt = new AbortController();
+  prompt.on('SIGINT', () => interrupt.abort());
+  try {
+    const answer = await prompt.question(`This rewrites ${table} on ${shardNames.join(', ')}. Type the table name to go on: `, { signal: interrupt.signal });
+    return answer.trim() === table ? 'confirmed' : 'declined';
+  } catch {
+    return 'interrupted';
+  } finally {
+    prompt.close();
+  }
+}
+
+interface ConvertOptions {
+  table: string;
+  shards?: number[];
+  dryRun?: boolean;
+  yes?: boolean;
+  profile?: string;
+  json?: boolean;
+}
+
+/** A refusal after the plan: with --json it still carries the plan, so a script sees what would have run. */
+function refuseConversion(context: CliContext, options: ConvertOptions, plan: ConversionPlanReport, code: number, message: string, exitCode: number): void {
+  if (options.json) context.print(true, { ok: false, code, message, plan }, () => '');
+  process.stderr.write(`strata: error ${code} (${errorCodeName(code)}): ${message}\n`);
+  context.setExitCode(exitCode);
+}
+
+async function runConversion(context: CliContext, services: StrataServices, options: ConvertOptions): Promise<void> {
+  const plan = await services.conversion.plan({ table: options.table, shards: options.shards });
+  const settled = plan.shards.every((shard) => shard.reachable && shard.plan?.action !== 'refused');
+  if (options.dryRun) {
+    context.print(options.json, plan, () => formatConversionPlan(plan));
+    context.setExitCode(settled ? 0 : 1);
+    return;
+  }
+  if (!options.json) process.stdout.write(`${formatConversionPlan(plan)}\n`);
+  const targets = plan.shards.filter((shard) => shard.plan?.action === 'convert');
+  if (targets.length === 0) {
+    if (options.json) context.print(true, { plan, result: null }, () => '');
+    else process.stdout.write('nothing to convert\n');
+    context.setExitCode(settled ? 0 : 1);
+    return;
+  }
+  const names = targets.map((shard) => shard.name);
+  if (!options.yes) {
+    if (!process.stdin.isTTY) {
+      const message = `converting ${options.table} rewrites it on ${names.join(', ')} and needs confirmation: pass --yes (or run it on a terminal and type the table name); nothing was changed`;
+      refuseConversion(context, options, plan, ErrorCode.ConversionRefused, message, 2);
+      return;
+    }
+    const answer = await confirmByName(options.table, names);
+    if (answer !== 'confirmed') {
+      const message = answer === 'interrupted' ? 'interrupted; nothing was changed' : `the name typed was not ${options.table}; nothing was changed`;
+      refuseConversion(context, options, plan, answer === 'interrupted' ? ErrorCode.Cancelled : ErrorCode.ConversionRefused, message, answer === 'interrupted' ? EXIT_CANCELLED : 2);
+      return;
+    }
+  }
+  // Only the shards whose plan was shown and confirmed; one that was down may have come back with another state.
+  const display = conversionDisplay(options.json ? 'none' : process.stderr.isTTY ? 'bars' : 'lines');
+  const cancel = new AbortController();
+  const onInterrupt = () => cancel.abort();
+  process.once('SIGINT', onInterrupt);
+  let result: ConversionReport;
+  try {
+    result = await services.conversion.convert({ table: options.table, shards: targets.map((shard) => shard.index), signal: cancel.signal, onProgress: (event) => display.update(event) });
+  } finally {
+    display.stop();
+    process.removeListener('SIGINT', onInterrupt);
+  }
+  context.print(options.json, { plan, result }, () => formatConversionReport(result));
+  if (cancel.signal.aborted) context.setExitCode(EXIT_CANCELLED);
+  else context.setExitCode(result.ok && settled ? 0 : 1);
+}
+
 export const registerPartitionsCommand: CommandRegistrar = (program, context) => {
   const partitions = program.command('partitions').description('list the partitions of the analytics tables and add the future ones on every shard');
 
@@ -124,5 +293,20 @@ export const registerPartitionsCommand: CommandRegistrar = (program, context) =>
       );
       context.print(options.json, report, () => formatApplyReport(report));
       context.setExitCode(report.ok ? 0 : 1);
+    });
+
+  partitions
+    .command('convert')
+    .description('convert an unpartitioned analytics table (plain seed DDL) into Strata\'s partitions: prints size, estimated time, warnings and the exact ALTER per shard, then asks before running it')
+    .addOption(new Option('--table <name>', 'analytics_realtime, analytics_hourly, analytics_daily or analytics_monthly').makeOptionMandatory())
+    .addOption(new Option('--shards <list>', 'only these shard indexes, such as 0,2').argParser(parseShardList))
+    .addOption(new Option('--dry-run', 'print the plan and change nothing'))
+    .addOption(new Option('--yes', 'convert without asking to type the table name (needed without a terminal)'))
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (options: ConvertOptions) => {
+      // Checked before the profile is even read: an unmanaged table never touches a shard.
+      requireManagedTable(options.table);
+      await context.withServices(options.profile, (services) => runConversion(context, services, options));
     });
 };

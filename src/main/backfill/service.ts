@@ -82,6 +82,11 @@ export interface BackfillServiceOptions {
   actor?: string;
   clock?: () => Date;
   retention?: RetentionPolicy;
+  /**
+   * The retention policy stored in the cluster (the composition root passes the retention service's): a window
+   * past it may have been pruned, so its source is checked before anything is rebuilt from it.
+   */
+  retentionSource?: () => Promise<RetentionPolicy>;
   /** How often a running backfill touches its row, so other hosts can tell it is alive. */
   heartbeatMs?: number;
   /** A backfill of another host without a heartbeat for this long counts as interrupted. */
@@ -163,7 +168,7 @@ export class ClusterBackfillService implements BackfillService {
   private readonly host: string;
   private readonly actor: string;
   private readonly clock: () => Date;
-  private readonly retention: RetentionPolicy;
+  private readonly retention: () => Promise<RetentionPolicy>;
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
   private readonly listeners = new Set<(progress: BackfillProgress) => void>();
@@ -182,7 +187,8 @@ export class ClusterBackfillService implements BackfillService {
     this.host = (options.host ?? hostname()).slice(0, 255);
     this.actor = `${options.actor ?? osUser()}@${this.host}`.slice(0, 255);
     this.clock = options.clock ?? (() => new Date());
-    this.retention = options.retention ?? { ...DEFAULT_RETENTION };
+    const fixed = options.retention ?? { ...DEFAULT_RETENTION };
+    this.retention = options.retentionSource ?? (async () => fixed);
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.staleAfterMs = options.staleAfterMs ?? 6 * this.heartbeatMs;
     this.cancelCheckMs = options.cancelCheckMs ?? Math.min(this.heartbeatMs, 2000);
@@ -478,7 +484,8 @@ export class ClusterBackfillService implements BackfillService {
         }
       }
     }
-    const refusedSteps = await this.prunedSteps(request, now, firstStep, problems);
+    const retention = await this.retention();
+    const refusedSteps = await this.prunedSteps(request, now, firstStep, problems, retention);
     const windows: BackfillWindow[] = request.steps.map((step) => {
       const rows = rowsByWindow.get(`${step.level}/${iso(step.start)}`) ?? [];
       return {
@@ -497,7 +504,7 @@ export class ClusterBackfillService implements BackfillService {
       shards: request.shards,
       cascade: request.cascade,
       windows,
-      refused: refusedRanges(refusedSteps, now, this.retention),
+      refused: refusedRanges(refusedSteps, now, retention),
       estimates,
       estimatedSourceRows: windows.reduce((sum, window) => sum + window.estimatedSourceRows, 0),
       estimatedMs: windows.reduce((sum, window) => sum + window.estimatedMs, 0),
@@ -509,8 +516,8 @@ export class ClusterBackfillService implements BackfillService {
    * The asked-for windows whose source retention has passed and whose source rows are gone on some shard. Rows that
    * are there (imported history) may still be rolled up, as runRange does.
    */
-  private async prunedSteps(request: CheckedRequest, now: Date, firstStep: number, problems: BackfillPlan['problems']) {
-    const candidates = request.steps.slice(firstStep).filter((step) => step.kind === 'range' && outsideSourceRetention(step, now, this.retention));
+  private async prunedSteps(request: CheckedRequest, now: Date, firstStep: number, problems: BackfillPlan['problems'], retention: RetentionPolicy) {
+    const candidates = request.steps.slice(firstStep).filter((step) => step.kind === 'range' && outsideSourceRetention(step, now, retention));
     if (candidates.length === 0) return [];
     const present = new Map<number, Set<number>>();
     await Promise.all(

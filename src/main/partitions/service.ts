@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { PoolConnection } from 'mysql2/promise';
 import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
@@ -18,7 +20,10 @@ import type {
 import { toFailure } from '../../shared/result';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
 import type { ShardActivityRegistry } from '../conflicts/registry';
+import { osUser } from '../identity';
 import type { ScopedLogger } from '../log';
+import { MaintenanceHistory, type MaintenanceRunRow } from '../retention/history';
+import type { RunTrigger } from '../../shared/rollup';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { boundToDate, planTable, validateKeepAhead, type ExistingPartition, type KeepAheadOptions, type TablePlan } from './planner';
 
@@ -36,6 +41,8 @@ export interface PartitionApplyOptions {
   onProgress?: (event: PartitionApplyEvent) => void;
   /** Shard indexes to maintain; all shards when absent. An unknown index refuses the whole run. */
   shards?: number[];
+  /** What started the run, for the run history; manual when absent. */
+  trigger?: RunTrigger;
 }
 
 /** Lists, plans and adds the future partitions of the analytics tables on every shard. */
@@ -48,6 +55,37 @@ export interface PartitionService {
   onProgress(listener: (event: PartitionApplyEvent) => void): Unsubscribe;
   /** Waits for running work to finish; afterwards every call refuses to start. */
   dispose(): Promise<void>;
+}
+
+function describeShardApply(shard: ShardPartitionApplyResult): string {
+  const added = shard.statements.filter((statement) => statement.ok).map((statement) => statement.table);
+  const failed = shard.statements.filter((statement) => !statement.ok).map((statement) => statement.problem?.message ?? statement.table);
+  if (shard.outcome === 'blocked') return `skipped: ${shard.problem?.message ?? 'a conflicting job holds the shard'}`;
+  if (shard.outcome === 'up-to-date') return 'up to date';
+  const parts = added.length > 0 ? [`added partitions to ${added.join(', ')}`] : [];
+  if (shard.problem) parts.push(shard.problem.message);
+  parts.push(...failed);
+  return parts.join('; ');
+}
+
+function historyRow(shard: ShardPartitionApplyResult, runId: string, trigger: string, host: string, startedAt: Date, finishedAt: Date): MaintenanceRunRow {
+  return {
+    job: 'partitions',
+    runId,
+    shard: shard.index,
+    table: null,
+    windowStart: null,
+    windowEnd: null,
+    trigger,
+    host,
+    startedAt,
+    finishedAt,
+    outcome: shard.outcome === 'failed' ? 'failed' : shard.outcome === 'blocked' ? 'blocked' : 'ok',
+    rowsRemoved: 0,
+    fencingToken: null,
+    detail: describeShardApply(shard),
+    error: shard.outcome === 'failed' ? describeShardApply(shard) : null,
+  };
 }
 
 export interface PartitionServiceOptions {
@@ -128,6 +166,9 @@ export class ClusterPartitionService implements PartitionService {
   private readonly keepAhead: KeepAheadOptions | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private readonly listeners = new Set<(event: PartitionApplyEvent) => void>();
+  private readonly history: MaintenanceHistory;
+  private readonly host: string;
+  private readonly actor: string;
   private disposed = false;
 
   constructor(
@@ -139,6 +180,9 @@ export class ClusterPartitionService implements PartitionService {
     if (options.keepAhead) validateKeepAhead(options.keepAhead);
     this.clock = options.clock ?? (() => new Date());
     this.keepAhead = options.keepAhead;
+    this.history = new MaintenanceHistory(connections, log);
+    this.host = hostname().slice(0, 255);
+    this.actor = osUser();
   }
 
   list(options: { exact?: boolean } = {}): Promise<PartitionListReport> {
@@ -181,7 +225,23 @@ export class ClusterPartitionService implements PartitionService {
           }
         }
       };
-      const shards = await Promise.all(targets.map((handle) => this.applyShard(handle, emit)));
+      const runId = randomUUID();
+      const shards = await Promise.all(
+        targets.map(async (handle) => {
+          const startedAt = this.clock();
+          const result = await this.applyShard(handle, emit);
+          await this.history.record(historyRow(result, runId, options.trigger ?? 'manual', this.host, startedAt, this.clock()));
+          return result;
+        }),
+      );
+      await this.history.audit({
+        at: this.clock(),
+        actor: this.actor,
+        host: this.host,
+        action: 'partitions.apply',
+        target: shards.map((shard) => shard.name).join(','),
+        detail: shards.map((shard) => `${shard.name}: ${describeShardApply(shard)}`).join(' | '),
+      });
       return { ok: shards.every((shard) => shard.outcome !== 'failed'), shards };
     });
   }

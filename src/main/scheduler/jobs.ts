@@ -1,4 +1,8 @@
+import type { PartitionApplyReport } from '../../shared/partitions';
+import type { PruneReport } from '../../shared/retention';
 import type { RollupLevel, RollupReport } from '../../shared/rollup';
+import type { PartitionApplyOptions } from '../partitions/service';
+import type { PruneOptions } from '../retention/service';
 import type { JobName, RunTrigger } from '../../shared/schedule';
 
 /** What a scheduled job gets for one run. */
@@ -46,6 +50,41 @@ export function summariseRollup(report: RollupReport): JobResult {
   }
   for (const shard of report.shards) if (shard.problem) parts.push(`${shard.shardName}: ${shard.problem.message}`);
   return { summary: parts.join('; '), ok: report.ok };
+}
+
+/** The parts of partition maintenance and retention the maintenance job drives. */
+export interface MaintenanceRunner {
+  partitions: { apply(options?: PartitionApplyOptions): Promise<PartitionApplyReport> };
+  retention: { prune(options?: PruneOptions): Promise<PruneReport> };
+}
+
+/** `partitions: 2 shards up to date; prune: 192 partitions, 8,000,000 rows removed, 3 windows kept`. */
+export function summariseMaintenance(partitions: PartitionApplyReport, prune: PruneReport | undefined): JobResult {
+  const applied = partitions.shards.filter((shard) => shard.outcome === 'applied').length;
+  const parts = [`partitions: ${applied > 0 ? `added on ${plural(applied, 'shard')}` : 'up to date'}`];
+  for (const shard of partitions.shards) if (shard.outcome === 'failed' || shard.outcome === 'blocked') parts.push(`${shard.name} ${shard.outcome}: ${shard.problem?.message ?? 'a statement failed'}`);
+  if (prune) {
+    const removed = prune.shards.flatMap((shard) => shard.tables).reduce((sum, table) => sum + (table.result ? table.result.deletedRows + (table.result.droppedPartitions > 0 ? table.drops.reduce((rows, drop) => rows + drop.rows, 0) : 0) : 0), 0);
+    parts.push(`prune: ${plural(prune.totals.partitions, 'partition')} dropped, ${plural(removed, 'row')} removed, ${plural(prune.totals.kept, 'window')} kept back`);
+    for (const shard of prune.shards) if (shard.problem || shard.blockedBy) parts.push(`${shard.name}: ${shard.problem?.message ?? shard.blockedBy}`);
+  } else {
+    parts.push('prune: waits for its scheduled run');
+  }
+  return { summary: parts.join('; '), ok: partitions.ok && (prune?.ok ?? true) };
+}
+
+/**
+ * Partition maintenance and pruning, under the scheduler's lease. Catch-up after an outage only adds the missing
+ * partitions (rows may be landing in the catch-all); removing data waits for the scheduled run, a quiet hour.
+ */
+export function maintenanceJobHandlers(runner: MaintenanceRunner): JobHandlers {
+  return {
+    maintenance: async ({ trigger, fencingToken, signal }) => {
+      const partitions = await runner.partitions.apply({ trigger });
+      if (signal.aborted || trigger === 'catch-up') return summariseMaintenance(partitions, undefined);
+      return summariseMaintenance(partitions, await runner.retention.prune({ trigger, fencingToken, signal }));
+    },
+  };
 }
 
 /** The rollup jobs: each scheduled tick or catch-up runs every due window of its level, oldest first. */
