@@ -2,6 +2,8 @@ import type { ComponentType } from 'react';
 import { BackfillPage } from './backfill/BackfillPage';
 import { ClusterOverviewPage } from './cluster-overview/ClusterOverviewPage';
 import { JobsPage } from './jobs/JobsPage';
+import { PartitionsPage } from './partitions/PartitionsPage';
+import { RetentionPage } from './retention/RetentionPage';
 import { SchedulesPage } from './schedules/SchedulesPage';
 
 /** One entry per console page; the navigation bar and the router are built from this list. */
@@ -20,4 +22,6 @@ export const PAGES: readonly [ConsolePage, ...ConsolePage[]] = [
   { id: 'jobs', label: 'Jobs', section: 'Rollups', component: JobsPage },
   { id: 'schedules', label: 'Schedules', section: 'Rollups', component: SchedulesPage },
   { id: 'backfill', label: 'Backfill', section: 'Rollups', component: BackfillPage },
+  { id: 'partitions', label: 'Partitions', section: 'Storage', component: PartitionsPage },
+  { id: 'retention', label: 'Retention', section: 'Storage', component: RetentionPage },
 ];

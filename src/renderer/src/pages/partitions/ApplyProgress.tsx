@@ -1,0 +1,131 @@
+import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
+import type { PartitionApplyReport, ShardPartitionApplyResult, ShardPlan } from '../../../../shared/partitions';
+import { describeErrorCode } from '../../errors';
+import { shardStatements } from './PartitionPlanView';
+import type { ShardApplyProgress } from './use-partitions';
+
+type ShardState = 'waiting' | 'running' | ShardPartitionApplyResult['outcome'];
+
+const STATE_COLOUR: Record<ShardState, string> = { waiting: 'gray', running: 'blue', 'up-to-date': 'teal', applied: 'teal', failed: 'red', blocked: 'orange' };
+
+interface ShardLine {
+  index: number;
+  name: string;
+  state: ShardState;
+  done: number;
+  total: number;
+  position: number;
+  sql?: string;
+  failures: Array<{ table: string; message: string }>;
+  problem?: { code: number; message: string };
+}
+
+/** Events give the live picture; the answer of the apply call completes it, should an event have been missed. */
+function shardLine(target: ShardPlan, live: ShardApplyProgress | undefined, final: ShardPartitionApplyResult | undefined): ShardLine {
+  const result = live?.result ?? final;
+  const failedStatements = result?.statements.filter((statement) => !statement.ok).map((statement) => ({ table: statement.table, message: statement.problem?.message ?? 'failed' }));
+  return {
+    index: target.index,
+    name: target.name,
+    state: result ? result.outcome : live ? 'running' : 'waiting',
+    done: result ? result.statements.length : (live?.finished ?? 0),
+    // A blocked or unreachable shard ran nothing: its total stays what the plan had for it.
+    total: result ? result.statements.length || (result.outcome === 'up-to-date' ? 0 : shardStatements(target)) : live?.total || shardStatements(target),
+    position: live?.position ?? 0,
+    sql: result ? undefined : live?.sql,
+    failures: failedStatements ?? live?.failures ?? [],
+    problem: result?.problem,
+  };
+}
+
+export function ApplyProgress({
+  targets,
+  byShard,
+  received,
+  report,
+  running,
+  refused,
+}: {
+  targets: readonly ShardPlan[];
+  byShard: ReadonlyMap<number, ShardApplyProgress>;
+  received: number;
+  report: PartitionApplyReport | undefined;
+  running: boolean;
+  /** The apply call itself was refused (the reason is shown next to this card). */
+  refused: boolean;
+}) {
+  const lines = targets.map((target) => shardLine(target, byShard.get(target.index), report?.shards.find((shard) => shard.index === target.index)));
+  const state = running ? 'running' : refused || report?.ok === false || lines.some((line) => line.state === 'failed') ? 'failed' : lines.some((line) => line.state === 'blocked') ? 'blocked' : 'done';
+  const title = { running: 'Applying partition changes…', failed: 'Applied with failures', blocked: 'Applied where allowed; some shards were blocked', done: 'Partition changes applied' }[state];
+  return (
+    <Paper withBorder radius="md" p="md" data-testid="partition-progress" data-state={state} data-events={received}>
+      <Stack gap="sm">
+        <Group justify="space-between">
+          <Text fw={700}>{title}</Text>
+          <Badge color={{ running: 'blue', failed: 'red', blocked: 'orange', done: 'teal' }[state]} variant={running ? 'light' : 'filled'} tt="none" radius="sm">
+            {state}
+          </Badge>
+        </Group>
+        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
+          <Table.Tbody>
+            {lines.map((line) => (
+              <Table.Tr key={line.index} data-testid={`progress-shard-${line.index}`} data-state={line.state} data-done={line.done} data-total={line.total}>
+                <Table.Td w={110} fw={600}>
+                  {line.name}
+                </Table.Td>
+                <Table.Td w={120}>
+                  <Badge color={STATE_COLOUR[line.state]} variant={line.state === 'running' || line.state === 'waiting' ? 'light' : 'filled'} tt="none" radius="sm" miw={96}>
+                    {line.state}
+                  </Badge>
+                </Table.Td>
+                <Table.Td w={260}>
+                  <Stack gap={4}>
+                    <Text size="xs" ff="monospace" data-testid="progress-statements">
+                      {line.state === 'running' ? `statement ${line.position} of ${line.total}` : `${line.done} of ${line.total} statements`}
+                    </Text>
+                    <Progress
+                      value={line.total === 0 ? (line.state === 'waiting' || line.state === 'running' ? 0 : 100) : (line.done / line.total) * 100}
+                      color={STATE_COLOUR[line.state]}
+                      animated={line.state === 'running'}
+                      size="sm"
+                    />
+                  </Stack>
+                </Table.Td>
+                <Table.Td>
+                  {line.sql && (
+                    <Text size="xs" ff="monospace" c="dimmed" lineClamp={1} title={line.sql}>
+                      {line.sql}
+                    </Text>
+                  )}
+                  {line.state === 'blocked' && (
+                    <Text size="sm" c="orange.4" data-testid="progress-blocked">
+                      blocked: {line.problem?.message ?? 'another job holds this shard'}
+                    </Text>
+                  )}
+                  {line.state !== 'blocked' && line.problem && (
+                    <Text size="sm" c="red.4" data-testid="progress-problem">
+                      <Text span fw={700} inherit>
+                        {describeErrorCode(line.problem.code)}
+                      </Text>{' '}
+                      — {line.problem.message}
+                    </Text>
+                  )}
+                  {line.failures.map((failure) => (
+                    <Text key={`${failure.table}-${failure.message}`} size="sm" c="red.4" data-testid="progress-failure">
+                      {failure.message}
+                    </Text>
+                  ))}
+                  {line.state === 'up-to-date' && (
+                    <Text size="sm" c="dimmed">
+                      nothing needed adding
+                    </Text>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Stack>
+    </Paper>
+  );
+}
