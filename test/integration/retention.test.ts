@@ -272,4 +272,20 @@ describe('retention and pruning on a 2-shard cluster', () => {
     expect(table.stderr).toContain('visits is not a table Strata manages');
     await expect(cluster.services.retention.setPolicy({ dailyDays: 10 })).rejects.toMatchObject({ code: ErrorCode.RetentionInvalid });
   });
+
+  it('keeps partitions as far ahead as the stored per-table setting says', async () => {
+    const shown = JSON.parse((await cli('partitions', 'ahead', '--json')).stdout) as Array<{ table: string; description: string; isDefault: boolean }>;
+    expect(shown.find((entry) => entry.table === 'analytics_daily')).toMatchObject({ description: '3 months', isDefault: true });
+    expect((await cli('partitions', 'ahead', '--table', 'analytics_daily', '--months', '0')).stderr).toContain('keep-ahead must be a whole number of at least 1');
+    expect((await cli('partitions', 'ahead', '--table', 'visits', '--days', '3')).stderr).toContain('visits is not a table Strata manages');
+    expect(JSON.parse((await cli('partitions', 'plan', '--json')).stdout).shards[0].tables.find((table: { table: string }) => table.table === 'analytics_daily').statements).toEqual([]);
+
+    const changed = await cli('partitions', 'ahead', '--table', 'analytics_daily', '--months', '6', '--json');
+    expect(changed.code).toBe(0);
+    expect(JSON.parse(changed.stdout).find((entry: { table: string }) => entry.table === 'analytics_daily')).toMatchObject({ description: '6 months', isDefault: false });
+    const plan = JSON.parse((await cli('partitions', 'plan', '--json')).stdout);
+    for (const shard of plan.shards) expect(shard.tables.find((table: { table: string }) => table.table === 'analytics_daily').adds.length).toBeGreaterThanOrEqual(3);
+    const [audit] = await query<Array<{ detail: string }>>(0, "SELECT detail FROM strata_audit_log WHERE action = 'partitions.keep-ahead' ORDER BY id DESC LIMIT 1");
+    expect(audit?.detail).toBe('3 months → 6 months');
+  });
 });

@@ -1,9 +1,10 @@
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { ErrorCode, errorCodeName } from '../../shared/errors';
+import { ErrorCode, StrataError, errorCodeName } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, PartitionListReport, PartitionWarning, ShardConversionResult } from '../../shared/partitions';
 import { describeSeconds, requireManagedTable } from '../../main/partitions/convert';
+import { validateKeepAhead, type KeepAhead } from '../../main/partitions/planner';
 import type { PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult } from '../../main/partitions/service';
 import type { StrataServices } from '../../main/services';
 import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
@@ -77,6 +78,19 @@ function applyLine(shard: ShardPartitionApplyResult): string {
 
 export function formatApplyReport(report: PartitionApplyReport): string {
   return report.shards.map(applyLine).join('\n');
+}
+
+/** `--table T --days N` (or `--months N`) into a change, checked before any shard is touched; none for a listing. */
+export function parseKeepAheadChange(options: { table?: string; days?: string; months?: string }): { table: string; keep: KeepAhead } | undefined {
+  if (options.table === undefined && options.days === undefined && options.months === undefined) return undefined;
+  if (!options.table || (options.days === undefined) === (options.months === undefined)) {
+    throw new StrataError(ErrorCode.PartitionOptionsInvalid, 'give --table with either --days or --months, such as --table analytics_daily --months 6');
+  }
+  const text = options.days ?? options.months ?? '';
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new StrataError(ErrorCode.PartitionOptionsInvalid, `keep-ahead must be a whole number of at least 1, got '${text}'`);
+  const keep: KeepAhead = options.days !== undefined ? { days: Number(text) } : { months: Number(text) };
+  validateKeepAhead({ [options.table]: keep });
+  return { table: options.table, keep };
 }
 
 function progressLine(event: PartitionApplyEvent): string | undefined {
@@ -251,6 +265,23 @@ async function runConversion(context: CliContext, services: StrataServices, opti
 
 export const registerPartitionsCommand: CommandRegistrar = (program, context) => {
   const partitions = program.command('partitions').description('list the partitions of the analytics tables and add the future ones on every shard');
+
+  partitions
+    .command('ahead')
+    .description('how far ahead each table keeps partitions (stored in the cluster); with --table and --days or --months, change one (audited)')
+    .addOption(new Option('--table <name>', 'the table to change'))
+    .addOption(new Option('--days <n>', 'keep this many days of partitions ahead').conflicts('months'))
+    .addOption(new Option('--months <n>', 'keep this many months of partitions ahead'))
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (options: { table?: string; days?: string; months?: string; profile?: string; json?: boolean }) => {
+      const change = parseKeepAheadChange(options);
+      const entries = await context.withServices(options.profile, async (services) => {
+        const settings = services.partitions.settings;
+        return change ? settings.set(change.table, change.keep) : settings.entries(await settings.stored());
+      });
+      context.print(options.json, entries, () => entries.map((entry) => `${entry.table.padEnd(20)} ${entry.description}${entry.isDefault ? ' (default)' : ''}`).join('\n'));
+    });
 
   partitions
     .command('list')

@@ -25,6 +25,7 @@ import type { ScopedLogger } from '../log';
 import { MaintenanceHistory, type MaintenanceRunRow } from '../retention/history';
 import type { RunTrigger } from '../../shared/rollup';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
+import { KeepAheadSettings } from './keep-ahead';
 import { boundToDate, planTable, validateKeepAhead, type ExistingPartition, type KeepAheadOptions, type TablePlan } from './planner';
 
 /** Server-wide named lock: two consoles reorganising the same pmax at once would make the second one fail. */
@@ -47,6 +48,8 @@ export interface PartitionApplyOptions {
 
 /** Lists, plans and adds the future partitions of the analytics tables on every shard. */
 export interface PartitionService {
+  /** How far ahead each table keeps partitions, stored in the cluster. */
+  readonly settings: KeepAheadSettings;
   list(options?: { exact?: boolean }): Promise<PartitionListReport>;
   plan(): Promise<PartitionPlanReport>;
   /** Skips (outcome `blocked`) a shard on which a conflicting job such as a backup runs; the others are still done. */
@@ -167,6 +170,8 @@ export class ClusterPartitionService implements PartitionService {
   private readonly running = new Set<Promise<unknown>>();
   private readonly listeners = new Set<(event: PartitionApplyEvent) => void>();
   private readonly history: MaintenanceHistory;
+  /** How far ahead each table keeps partitions, as stored in the cluster (`strata partitions ahead`). */
+  readonly settings: KeepAheadSettings;
   private readonly host: string;
   private readonly actor: string;
   private disposed = false;
@@ -181,6 +186,7 @@ export class ClusterPartitionService implements PartitionService {
     this.clock = options.clock ?? (() => new Date());
     this.keepAhead = options.keepAhead;
     this.history = new MaintenanceHistory(connections, log);
+    this.settings = new KeepAheadSettings(connections, log);
     this.host = hostname().slice(0, 255);
     this.actor = osUser();
   }
@@ -188,7 +194,8 @@ export class ClusterPartitionService implements PartitionService {
   list(options: { exact?: boolean } = {}): Promise<PartitionListReport> {
     return this.track(async () => {
       const now = this.clock();
-      const shards = await Promise.all(this.connections.shards.map((handle) => this.listShard(handle, now, options.exact ?? false)));
+      const keepAhead = await this.currentKeepAhead();
+      const shards = await Promise.all(this.connections.shards.map((handle) => this.listShard(handle, now, options.exact ?? false, keepAhead)));
       return { checkedAt: now.toISOString(), exact: options.exact ?? false, shards };
     });
   }
@@ -196,12 +203,13 @@ export class ClusterPartitionService implements PartitionService {
   plan(): Promise<PartitionPlanReport> {
     return this.track(async () => {
       const now = this.clock();
+      const keepAhead = await this.currentKeepAhead();
       const shards = await Promise.all(
         this.connections.shards.map(async (handle): Promise<ShardPlan> => {
           const base = { index: handle.index, name: handle.label };
           try {
             const snapshot = await readSnapshot(this.queryOf(handle));
-            return { ...base, reachable: true, tables: planSnapshot(snapshot, now, this.keepAhead).map(toPlanReport) };
+            return { ...base, reachable: true, tables: planSnapshot(snapshot, now, keepAhead).map(toPlanReport) };
           } catch (error) {
             this.log.warn(`partition plan could not read ${handle.label}`, error);
             return { ...base, reachable: false, problem: asProblem(error), tables: [] };
@@ -265,16 +273,27 @@ export class ClusterPartitionService implements PartitionService {
     return promise;
   }
 
+  /** Stored per-table settings, with the constructor's (tests, embedders) on top; defaults where neither says. */
+  private async currentKeepAhead(): Promise<KeepAheadOptions | undefined> {
+    try {
+      return { ...(await this.settings.stored()), ...this.keepAhead };
+    } catch (error) {
+      // Adding partitions by the defaults is always safe; a control shard that is down must not stop maintenance.
+      this.log.warn('keep-ahead settings unreadable; using the defaults', error);
+      return this.keepAhead;
+    }
+  }
+
   private queryOf(handle: ShardHandle): Query {
     return <T>(sql: string, params: unknown[] = []) => this.connections.query<T>(handle.index, sql, params);
   }
 
-  private async listShard(handle: ShardHandle, now: Date, exact: boolean): Promise<ShardPartitions> {
+  private async listShard(handle: ShardHandle, now: Date, exact: boolean, keepAhead: KeepAheadOptions | undefined): Promise<ShardPartitions> {
     const base = { index: handle.index, name: handle.label };
     try {
       const query = this.queryOf(handle);
       const snapshot = await readSnapshot(query);
-      const plans = planSnapshot(snapshot, now, this.keepAhead);
+      const plans = planSnapshot(snapshot, now, keepAhead);
       const tables: TablePartitions[] = [];
       for (const [position, table] of MANAGED_TABLES.entries()) {
         const rows = (snapshot.rows.get(table) ?? []).filter((row) => row.partition_name !== null);
@@ -340,7 +359,7 @@ export class ClusterPartitionService implements PartitionService {
         );
       }
       try {
-        const plans = planSnapshot(await readSnapshot(query), this.clock(), this.keepAhead);
+        const plans = planSnapshot(await readSnapshot(query), this.clock(), await this.currentKeepAhead());
         for (const plan of plans) warnings.push(...plan.warnings);
         const work = plans.flatMap((plan) => plan.statements.map((sql) => ({ table: plan.table, sql })));
         for (const [position, { table, sql }] of work.entries()) {
