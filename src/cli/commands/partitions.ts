@@ -4,11 +4,11 @@ import { createInterface } from 'node:readline/promises';
 import { ErrorCode, StrataError, errorCodeName } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, PartitionListReport, PartitionWarning, ShardConversionResult } from '../../shared/partitions';
 import { describeSeconds, requireManagedTable } from '../../main/partitions/convert';
-import { validateKeepAhead, type KeepAhead } from '../../main/partitions/planner';
+import { validateHistoryRange, validateKeepAhead, type KeepAhead } from '../../main/partitions/planner';
 import type { PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult } from '../../main/partitions/service';
 import type { StrataServices } from '../../main/services';
 import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
-import { EXIT_CANCELLED, formatCount } from '../input';
+import { EXIT_CANCELLED, formatCount, parseUtcOption } from '../input';
 import { parseShardList } from './schema';
 
 const rangeTime = (iso: string | null, open: string) => (iso === null ? open : iso.replace(':00:00.000Z', 'Z').replace('T00Z', ''));
@@ -265,6 +265,43 @@ async function runConversion(context: CliContext, services: StrataServices, opti
 
 export const registerPartitionsCommand: CommandRegistrar = (program, context) => {
   const partitions = program.command('partitions').description('list the partitions of the analytics tables and add the future ones on every shard');
+
+  partitions
+    .command('add-history')
+    .description('add partitions below the first one for older history (before importing it): one per period of the range; an empty or overlapping range is refused and nothing changes')
+    .requiredOption('--table <name>', 'the table')
+    .requiredOption('--from <iso>', 'start of the history, ISO-8601 UTC')
+    .requiredOption('--to <iso>', 'end (exclusive), ISO-8601 UTC; the partitions reach up to the first existing one')
+    .addOption(new Option('--shards <list>', 'only these shard indexes, such as 0,2').argParser(parseShardList))
+    .addOption(new Option('--dry-run', 'print the SQL per shard; change nothing'))
+    .addOption(profileOption())
+    .addOption(jsonOption())
+    .action(async (options: { table: string; from: string; to: string; shards?: number[]; dryRun?: boolean; profile?: string; json?: boolean }) => {
+      const request = {
+        table: options.table,
+        from: parseUtcOption('from', options.from, ErrorCode.PartitionOptionsInvalid),
+        to: parseUtcOption('to', options.to, ErrorCode.PartitionOptionsInvalid),
+        shards: options.shards,
+      };
+      validateHistoryRange(request.table, request.from, request.to);
+      await context.withServices(options.profile, async (services) => {
+        if (options.dryRun) {
+          const plan = await services.partitions.planHistory(request);
+          context.print(options.json, plan, () => formatPlanReport(plan));
+          context.setExitCode(plan.shards.every((shard) => shard.reachable) ? 0 : 1);
+          return;
+        }
+        const report = await services.partitions.addHistory({
+          ...request,
+          onProgress: (event) => {
+            const line = options.json ? undefined : progressLine(event);
+            if (line) process.stderr.write(`${line}\n`);
+          },
+        });
+        context.print(options.json, report, () => formatApplyReport(report));
+        context.setExitCode(report.ok ? 0 : 1);
+      });
+    });
 
   partitions
     .command('ahead')

@@ -7,6 +7,7 @@ import type { PartitionWarning } from '../../shared/partitions';
 import {
   PARTITION_SCHEMES,
   partitionDefinitionSql,
+  partitionStartFromName,
   partitionsFor,
   periodStart,
   shiftPeriod,
@@ -153,5 +154,59 @@ export function planTable(input: TablePlanInput): TablePlan {
       ? `ALTER TABLE ${table} REORGANIZE PARTITION ${catchAll.name} INTO (${[...definitions, `PARTITION ${catchAll.name} VALUES LESS THAN MAXVALUE`].join(', ')})`
       : `ALTER TABLE ${table} ADD PARTITION (${definitions.join(', ')})`,
   ];
+  return plan;
+}
+
+export interface HistoryRangeInput {
+  table: string;
+  partitions: readonly ExistingPartition[];
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Partitions for older history (imported rows) below the first partition: `REORGANIZE` of the first partition into
+ * one partition per period of [from, to) plus itself. The range may not overlap a partition that already has its
+ * own period, and it is extended up to the first partition's period so no gap is left.
+ */
+/** What can be refused before any shard is read: a table Strata does not manage, an empty range. */
+export function validateHistoryRange(table: string, from: Date, to: Date): asserts table is PartitionedTable {
+  if (!isManagedTable(table)) {
+    throw new StrataError(ErrorCode.PartitionTableUnmanaged, `${table} is not a table Strata manages; it keeps partitions of ${Object.keys(PARTITION_SCHEMES).join(', ')}`);
+  }
+  if (!(from < to)) throw new StrataError(ErrorCode.PartitionOptionsInvalid, `the range ${iso(from)} – ${iso(to)} is empty: --from must be before --to`);
+}
+
+export function planHistoryRange(input: HistoryRangeInput): TablePlan {
+  const { table } = input;
+  validateHistoryRange(table, input.from, input.to);
+  const scheme = PARTITION_SCHEMES[table];
+  const named = input.partitions.filter((partition) => partition.name !== null).sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0));
+  if (named.length === 0) {
+    throw new StrataError(ErrorCode.PartitionOptionsInvalid, `${table} is not partitioned (or missing) on this shard: convert it first with strata partitions convert`);
+  }
+  const first = named[0]!;
+  if (first.description === 'MAXVALUE') {
+    throw new StrataError(ErrorCode.PartitionOptionsInvalid, `${table} has only its catch-all partition; add partitions ahead with strata partitions apply first`);
+  }
+  // The first partition holds everything below its bound, but by its name its own period starts here.
+  const firstBound = boundToDate(Number(first.description), scheme.boundKind);
+  const firstStart = partitionStartFromName(first.name!, scheme.granularity) ?? shiftPeriod(firstBound, scheme.granularity, -1);
+  const from = periodStart(input.from, scheme.granularity);
+  if (input.to > firstStart) {
+    throw new StrataError(
+      ErrorCode.PartitionOptionsInvalid,
+      `the range ${iso(input.from)} – ${iso(input.to)} overlaps existing partitions of ${table}, which start at ${iso(firstStart)} (${first.name}); only older history can be added below them`,
+    );
+  }
+  const adds = partitionsFor(table, from, new Date(firstStart.getTime() - 1));
+  const existingNames = new Set(named.map((partition) => partition.name));
+  const plan: TablePlan = { table, adds, statements: [], warnings: [] };
+  const clash = adds.find((spec) => existingNames.has(spec.name));
+  if (clash) throw new StrataError(ErrorCode.PartitionOptionsInvalid, `partition ${clash.name} already exists in ${table}; the range overlaps it`);
+  if (adds.length > 0) {
+    const definitions = [...adds.map(partitionDefinitionSql), `PARTITION ${first.name} VALUES LESS THAN (${first.description})`];
+    plan.statements = [`ALTER TABLE ${table} REORGANIZE PARTITION ${first.name} INTO (${definitions.join(', ')})`];
+  }
   return plan;
 }

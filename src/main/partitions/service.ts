@@ -26,7 +26,7 @@ import { MaintenanceHistory, type MaintenanceRunRow } from '../retention/history
 import type { RunTrigger } from '../../shared/rollup';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { KeepAheadSettings } from './keep-ahead';
-import { boundToDate, planTable, validateKeepAhead, type ExistingPartition, type KeepAheadOptions, type TablePlan } from './planner';
+import { boundToDate, planHistoryRange, planTable, validateHistoryRange, validateKeepAhead, type ExistingPartition, type KeepAheadOptions, type TablePlan } from './planner';
 
 /** Server-wide named lock: two consoles reorganising the same pmax at once would make the second one fail. */
 export const PARTITION_LOCK_NAME = 'strata_partitions';
@@ -54,6 +54,10 @@ export interface PartitionService {
   plan(): Promise<PartitionPlanReport>;
   /** Skips (outcome `blocked`) a shard on which a conflicting job such as a backup runs; the others are still done. */
   apply(options?: PartitionApplyOptions): Promise<PartitionApplyReport>;
+  /** The SQL that adds partitions for older history below the first partition; refuses an empty or overlapping range. */
+  planHistory(request: HistoryRangeRequest): Promise<PartitionPlanReport>;
+  /** Runs it on every shard (or the ones named) after planning them all: a range any shard refuses changes none. */
+  addHistory(request: HistoryRangeRequest & Omit<PartitionApplyOptions, 'shards'>): Promise<PartitionApplyReport>;
   /** Progress of every apply this process runs, whoever started it. */
   onProgress(listener: (event: PartitionApplyEvent) => void): Unsubscribe;
   /** Waits for running work to finish; afterwards every call refuses to start. */
@@ -144,13 +148,23 @@ async function readSnapshot(query: Query): Promise<ShardSnapshot> {
   return { rows, catchAllRows };
 }
 
+/** Plans what one shard needs from what it has now; run again under the lock right before the DDL. */
+type ShardPlanner = (snapshot: ShardSnapshot) => Promise<TablePlan[]>;
+
+export interface HistoryRangeRequest {
+  table: string;
+  from: Date;
+  to: Date;
+  shards?: number[];
+}
+
+function existingPartitions(snapshot: ShardSnapshot, table: string): ExistingPartition[] {
+  return (snapshot.rows.get(table) ?? []).map((row) => ({ name: row.partition_name, description: row.description, ordinal: row.ordinal === null ? null : Number(row.ordinal) }));
+}
+
 function planSnapshot(snapshot: ShardSnapshot, now: Date, keepAhead: KeepAheadOptions | undefined): TablePlan[] {
   return MANAGED_TABLES.map((table) => {
-    const partitions: ExistingPartition[] = (snapshot.rows.get(table) ?? []).map((row) => ({
-      name: row.partition_name,
-      description: row.description,
-      ordinal: row.ordinal === null ? null : Number(row.ordinal),
-    }));
+    const partitions = existingPartitions(snapshot, table);
     return planTable({ table, partitions, catchAllRows: snapshot.catchAllRows.get(table), now, keepAhead });
   });
 }
@@ -222,6 +236,51 @@ export class ClusterPartitionService implements PartitionService {
 
   apply(options: PartitionApplyOptions = {}): Promise<PartitionApplyReport> {
     return this.track(async () => {
+      const planAhead: ShardPlanner = async (snapshot) => planSnapshot(snapshot, this.clock(), await this.currentKeepAhead());
+      return this.applyEverywhere(options, planAhead, 'adding future partitions');
+    });
+  }
+
+  planHistory(request: HistoryRangeRequest): Promise<PartitionPlanReport> {
+    return this.track(() => this.planHistoryChecked(request));
+  }
+
+  addHistory(request: HistoryRangeRequest & Omit<PartitionApplyOptions, 'shards'>): Promise<PartitionApplyReport> {
+    return this.track(async () => {
+      // Every shard is planned first: a range one shard refuses (overlap) changes no shard at all.
+      await this.planHistoryChecked(request);
+      const planRange: ShardPlanner = async (snapshot) => [planHistoryRange({ ...request, partitions: existingPartitions(snapshot, request.table) })];
+      return this.applyEverywhere(request, planRange, `adding history partitions to ${request.table}`);
+    });
+  }
+
+  private async planHistoryChecked(request: HistoryRangeRequest): Promise<PartitionPlanReport> {
+    const now = this.clock();
+    const targets = request.shards ? [...new Set(request.shards)].map((index) => this.connections.shard(index)) : [...this.connections.shards];
+    validateHistoryRange(request.table, request.from, request.to);
+    const shards = await Promise.all(
+      targets.map(async (handle): Promise<ShardPlan> => {
+        const base = { index: handle.index, name: handle.label };
+        let snapshot: ShardSnapshot;
+        try {
+          snapshot = await readSnapshot(this.queryOf(handle));
+        } catch (error) {
+          this.log.warn(`partition plan could not read ${handle.label}`, error);
+          return { ...base, reachable: false, problem: asProblem(describeShardError(error, handle)), tables: [] };
+        }
+        try {
+          return { ...base, reachable: true, tables: [toPlanReport(planHistoryRange({ ...request, partitions: existingPartitions(snapshot, request.table) }))] };
+        } catch (error) {
+          if (isStrataError(error)) throw new StrataError(error.code, `${handle.label}: ${error.message}`);
+          throw error;
+        }
+      }),
+    );
+    return { plannedAt: now.toISOString(), shards };
+  }
+
+  private applyEverywhere(options: PartitionApplyOptions, planShard: ShardPlanner, detail: string): Promise<PartitionApplyReport> {
+    return (async () => {
       const indexes = options.shards ? [...new Set(options.shards)] : this.connections.shards.map((handle) => handle.index);
       const targets = indexes.map((index) => this.connections.shard(index));
       const emit = (event: PartitionApplyEvent) => {
@@ -237,7 +296,7 @@ export class ClusterPartitionService implements PartitionService {
       const shards = await Promise.all(
         targets.map(async (handle) => {
           const startedAt = this.clock();
-          const result = await this.applyShard(handle, emit);
+          const result = await this.applyShard(handle, emit, planShard, detail);
           await this.history.record(historyRow(result, runId, options.trigger ?? 'manual', this.host, startedAt, this.clock()));
           return result;
         }),
@@ -251,7 +310,7 @@ export class ClusterPartitionService implements PartitionService {
         detail: shards.map((shard) => `${shard.name}: ${describeShardApply(shard)}`).join(' | '),
       });
       return { ok: shards.every((shard) => shard.outcome !== 'failed'), shards };
-    });
+    })();
   }
 
   onProgress(listener: (event: PartitionApplyEvent) => void): Unsubscribe {
@@ -321,13 +380,13 @@ export class ClusterPartitionService implements PartitionService {
     }
   }
 
-  private async applyShard(handle: ShardHandle, emit: (event: PartitionApplyEvent) => void): Promise<ShardPartitionApplyResult> {
+  private async applyShard(handle: ShardHandle, emit: (event: PartitionApplyEvent) => void, planShard: ShardPlanner, detail: string): Promise<ShardPartitionApplyResult> {
     const shard = { shard: handle.index, shardName: handle.label };
     let result: ShardPartitionApplyResult;
     try {
-      const claim = await this.activities.claim(handle.index, 'maintenance', 'adding future partitions');
+      const claim = await this.activities.claim(handle.index, 'maintenance', detail);
       try {
-        result = await this.maintainShard(handle, emit);
+        result = await this.maintainShard(handle, emit, planShard);
       } finally {
         await claim.release().catch((error: unknown) => this.log.warn(`could not release the maintenance claim on ${handle.label}; it lapses on its own`, error));
       }
@@ -341,7 +400,7 @@ export class ClusterPartitionService implements PartitionService {
     return result;
   }
 
-  private async maintainShard(handle: ShardHandle, emit: (event: PartitionApplyEvent) => void): Promise<ShardPartitionApplyResult> {
+  private async maintainShard(handle: ShardHandle, emit: (event: PartitionApplyEvent) => void, planShard: ShardPlanner): Promise<ShardPartitionApplyResult> {
     const shard = { shard: handle.index, shardName: handle.label };
     const statements: AppliedStatement[] = [];
     const warnings: PartitionWarning[] = [];
@@ -359,7 +418,7 @@ export class ClusterPartitionService implements PartitionService {
         );
       }
       try {
-        const plans = planSnapshot(await readSnapshot(query), this.clock(), await this.currentKeepAhead());
+        const plans = await planShard(await readSnapshot(query));
         for (const plan of plans) warnings.push(...plan.warnings);
         const work = plans.flatMap((plan) => plan.statements.map((sql) => ({ table: plan.table, sql })));
         for (const [position, { table, sql }] of work.entries()) {
