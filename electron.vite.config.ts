@@ -15,7 +15,9 @@ function devServerCsp(): Plugin {
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: 'src/main/index.ts' },
+      // The CLI and agent are built beside the Electron main process: installed, they run as plain JavaScript,
+      // which starts in a third less memory than compiling TypeScript on the fly (see bench/backfill).
+      lib: { entry: { index: 'src/main/index.ts', cli: 'src/cli/main.ts' } },
     },
   },
   preload: {

@@ -9,7 +9,7 @@
  * partition per hour (and the hourly table's into one per day), as a cluster holding a month of raw history has.
  *
  * Strata's figure is the real `strata backfill --level hourly --from … --to … --cascade --json` run as a child
- * process (node + tsx, as a DBA starts it), its resident memory read from /proc/<pid>/status every 50 ms (VmHWM, the
+ * process (the built CLI, out/main/cli.js, as an installed Strata runs it; `npm run bench:backfill` builds it first), its resident memory read from /proc/<pid>/status every 50 ms (VmHWM, the
  * kernel's own high-water mark, and VmRSS). The baseline, in the same run and measured the same way, is the naive
  * merge: a child process that loads one day's hourly rows (counts and visitor sketches) into Node at once and merges
  * them per site. Afterwards the rows are checked: raw page views = hourly = daily = monthly, per shard and per site,
@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -57,6 +57,8 @@ const MIB = 1024 * 1024;
 const BUDGET_BYTES = 300_000_000;
 const SAMPLE_MS = 50;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The CLI as installed: the bundle `npm run build` writes, run by plain Node (bin/strata.js compiles the sources). */
+const STRATA_CLI = 'out/main/cli.js';
 const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
 const mib = (bytes: number) => `${fmt(bytes / MIB)} MiB`;
 const day = (at: Date) => at.toISOString().slice(0, 10);
@@ -390,14 +392,15 @@ async function main(): Promise<void> {
     process.stderr.write(`generating ${monthName}: ${fmt(rowsPerHour)} rows/hour on average over ${fmt(sites)} Zipf sites, seed ${seed}…\n`);
     const generated = await generateMonth(cluster, month, rowsPerHour, sites, seed);
 
+    if (!existsSync(join(ROOT, STRATA_CLI))) throw new Error(`${STRATA_CLI} is missing: run npm run build (npm run bench:backfill builds it first)`);
     const env = { ...process.env, STRATA_LOG_DIR: join(cluster.dir, 'logs'), STRATA_PROFILE: cluster.profilePath };
     process.stderr.write('strata backfill list (the CLI process with nothing to do: its start-up floor)…\n');
-    const floor = await measureChild(['bin/strata.js', 'backfill', 'list', '--json'], env);
+    const floor = await measureChild([STRATA_CLI, 'backfill', 'list', '--json'], env);
     if (floor.code !== 0) throw new Error(`strata backfill list failed: ${floor.stderr.trim()}`);
 
     const backfillArgs = ['backfill', '--level', 'hourly', '--from', month.start.toISOString(), '--to', month.end.toISOString(), '--cascade', '--json'];
     process.stderr.write(`strata ${backfillArgs.join(' ')}…\n`);
-    const strata = await measureChild(['bin/strata.js', ...backfillArgs], env);
+    const strata = await measureChild([STRATA_CLI, ...backfillArgs], env);
     let outcome: BackfillJson = {};
     try {
       outcome = JSON.parse(strata.stdout) as BackfillJson;
@@ -417,7 +420,7 @@ async function main(): Promise<void> {
     if (skippedMonths.length > 0) {
       const monthlyArgs = ['backfill', '--level', 'monthly', '--from', month.start.toISOString(), '--to', month.end.toISOString(), '--json'];
       process.stderr.write(`the cascade skipped ${skippedMonths.length} monthly window(s); strata ${monthlyArgs.join(' ')}…\n`);
-      monthly = await measureChild(['bin/strata.js', ...monthlyArgs], env);
+      monthly = await measureChild([STRATA_CLI, ...monthlyArgs], env);
       const monthlyOutcome = JSON.parse(monthly.stdout || '{}') as BackfillJson;
       if (monthly.code !== 0 || monthlyOutcome.record?.state !== 'done') {
         throw new Error(`strata backfill --level monthly did not finish (exit ${monthly.code ?? monthly.signal}): ${monthlyOutcome.record?.error ?? monthly.stderr.trim()}`);

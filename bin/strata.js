@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx strata` works straight after `npm ci`, with no build step.
-import { register } from 'tsx/esm/api';
+// In a source checkout the CLI runs its TypeScript through tsx, so `npx strata` works straight after `npm ci` and
+// never runs a stale build; an installed copy without src/ runs the bundle `npm run build` writes to out/main.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(fileURLToPath(source))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../out/main/cli.js');
+}

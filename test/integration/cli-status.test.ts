@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli';
+import { BUILT_CLI, runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
 
 describe('strata status against a real 2-shard cluster', () => {
@@ -20,6 +20,18 @@ describe('strata status against a real 2-shard cluster', () => {
     await writeFile(path, JSON.stringify(profile));
     return path;
   }
+
+  it('the built CLI bundle (what an installed Strata runs) answers like the sources do', async () => {
+    const fromSources = JSON.parse((await runCli(['status', '--json', '--profile', cluster.profilePath])).stdout);
+    const built = await runCli(['status', '--json', '--profile', cluster.profilePath], {}, BUILT_CLI);
+    expect(built.code).toBe(0);
+    const status = JSON.parse(built.stdout);
+    expect(status.shards.map((shard: { name: string; reachable: boolean; schemaVersion: number }) => [shard.name, shard.reachable, shard.schemaVersion])).toEqual(
+      fromSources.shards.map((shard: { name: string; reachable: boolean; schemaVersion: number }) => [shard.name, shard.reachable, shard.schemaVersion]),
+    );
+    const help = await runCli(['console', '--help'], {}, BUILT_CLI);
+    expect(help.stdout).toContain('serve the operations console');
+  });
 
   it('reports every shard and Redis as healthy, with versions, latency and tables', async () => {
     const run = await runCli(['status', '--json', '--profile', cluster.profilePath]);

@@ -1,14 +1,14 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { startWebHost } from '../../main/webhost/server';
 import type { StrataServices } from '../../main/services';
 import { formatSchedulerEvent } from './agent';
 import { nextStopSignal, profileOption, type CliContext, type CommandRegistrar } from '../context';
+import { packageRoot } from '../paths';
 
-const RENDERER_DIR = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+const RENDERER_DIR = join(packageRoot(), 'out', 'renderer');
 
 function parsePort(text: string): number {
   const port = Number(text);
