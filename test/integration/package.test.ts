@@ -1,6 +1,6 @@
 import { listPackage } from '@electron/asar';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,8 +45,10 @@ describe('desktop package (electron-builder --dir)', () => {
     expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
   });
 
-  it('ships every package the main bundle imports at run time', async () => {
-    const bundle = await readFile(join(root, 'out/main/index.js'), 'utf8');
+  it('ships every package the main bundle (and the chunks it shares with the CLI) imports at run time', async () => {
+    const chunks = (await readdir(join(root, 'out/main'))).filter((name) => name.endsWith('.js'));
+    expect(chunks).toEqual(expect.arrayContaining(['index.js', 'cli.js']));
+    const bundle = (await Promise.all(chunks.map((name) => readFile(join(root, 'out/main', name), 'utf8')))).join('\n');
     const imported = new Set([...bundle.matchAll(/from "([^".][^"]*)"/g)].map((match) => match[1]!.split('/').slice(0, match[1]!.startsWith('@') ? 2 : 1).join('/')));
     imported.delete('electron');
     const external = [...imported].filter((name) => !name.startsWith('node:'));
