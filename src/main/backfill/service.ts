@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import type { PoolConnection } from 'mysql2/promise';
 import {
   backfillRequestSchema,
@@ -18,6 +18,7 @@ import { toFailure } from '../../shared/result';
 import { describeShardError, type ClusterConnections } from '../cluster/connections';
 import { runUnderLease } from '../lease/exclusive';
 import type { ClusterLease } from '../lease/lease';
+import { osUser } from '../identity';
 import type { ScopedLogger } from '../log';
 import type { RollupService } from '../rollup/service';
 import {
@@ -143,14 +144,6 @@ const ADMISSION_LOCK = 'strata_backfill_admission';
 const ADMISSION_WAIT_SECONDS = 10;
 const HISTORY_SAMPLES = 500;
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // Containers may run as a uid without a passwd entry.
-    return `uid${process.getuid?.() ?? '?'}`;
-  }
-}
 
 function pidAlive(pid: number): boolean {
   try {

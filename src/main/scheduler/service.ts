@@ -1,11 +1,12 @@
 import { createTask, type ScheduledTask } from 'node-cron';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { toFailure } from '../../shared/result';
 import { SCHEDULED_JOBS, type JobName, type RunTrigger, type ScheduleEntry, type ScheduleList, type ScheduleSetRequest } from '../../shared/schedule';
 import { describeShardError, type ClusterConnections } from '../cluster/connections';
 import { LeaseKeeper, type LeaseLossReason } from '../lease/keeper';
 import type { ClusterLease, LeaseGrant } from '../lease/lease';
+import { osUser } from '../identity';
 import type { ScopedLogger } from '../log';
 import type { JobHandlers, JobResult } from './jobs';
 import {
@@ -78,14 +79,6 @@ interface ArmedTask {
   task: ScheduledTask;
 }
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // Containers may run as a uid without a passwd entry.
-    return `uid${process.getuid?.() ?? '?'}`;
-  }
-}
 
 /** node-cron's warnings and errors into our log, instead of its own console output. */
 function cronLogger(log: ScopedLogger) {
