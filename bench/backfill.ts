@@ -44,6 +44,8 @@ const { values: options } = parseArgs({
     seed: { type: 'string', default: '20250301' },
     month: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
+    // V8 flags for the measured Strata processes instead of the launcher's, to try others: "--node-flags=--max-semi-space-size=8".
+    'node-flags': { type: 'string', default: '' },
     // The baseline's child mode.
     'naive-day': { type: 'string' },
     profile: { type: 'string' },
@@ -59,6 +61,9 @@ const SAMPLE_MS = 50;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The CLI as installed: the bundle `npm run build` writes, run by plain Node (bin/strata.js compiles the sources). */
 const STRATA_CLI = 'out/main/cli.js';
+/** The V8 flags the `strata` command starts node with (its shebang), or the ones given to try others. */
+const LAUNCHER_FLAGS = /^#!\/usr\/bin\/env -S node (.*)$/m.exec(readFileSync(join(ROOT, 'bin/strata.js'), 'utf8'))?.[1] ?? '';
+const NODE_FLAGS = (options['node-flags'] || LAUNCHER_FLAGS).split(/\s+/).filter(Boolean);
 const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
 const mib = (bytes: number) => `${fmt(bytes / MIB)} MiB`;
 const day = (at: Date) => at.toISOString().slice(0, 10);
@@ -395,12 +400,12 @@ async function main(): Promise<void> {
     if (!existsSync(join(ROOT, STRATA_CLI))) throw new Error(`${STRATA_CLI} is missing: run npm run build (npm run bench:backfill builds it first)`);
     const env = { ...process.env, STRATA_LOG_DIR: join(cluster.dir, 'logs'), STRATA_PROFILE: cluster.profilePath };
     process.stderr.write('strata backfill list (the CLI process with nothing to do: its start-up floor)…\n');
-    const floor = await measureChild([STRATA_CLI, 'backfill', 'list', '--json'], env);
+    const floor = await measureChild([...NODE_FLAGS, STRATA_CLI, 'backfill', 'list', '--json'], env);
     if (floor.code !== 0) throw new Error(`strata backfill list failed: ${floor.stderr.trim()}`);
 
     const backfillArgs = ['backfill', '--level', 'hourly', '--from', month.start.toISOString(), '--to', month.end.toISOString(), '--cascade', '--json'];
     process.stderr.write(`strata ${backfillArgs.join(' ')}…\n`);
-    const strata = await measureChild([STRATA_CLI, ...backfillArgs], env);
+    const strata = await measureChild([...NODE_FLAGS, STRATA_CLI, ...backfillArgs], env);
     let outcome: BackfillJson = {};
     try {
       outcome = JSON.parse(strata.stdout) as BackfillJson;
@@ -420,7 +425,7 @@ async function main(): Promise<void> {
     if (skippedMonths.length > 0) {
       const monthlyArgs = ['backfill', '--level', 'monthly', '--from', month.start.toISOString(), '--to', month.end.toISOString(), '--json'];
       process.stderr.write(`the cascade skipped ${skippedMonths.length} monthly window(s); strata ${monthlyArgs.join(' ')}…\n`);
-      monthly = await measureChild([STRATA_CLI, ...monthlyArgs], env);
+      monthly = await measureChild([...NODE_FLAGS, STRATA_CLI, ...monthlyArgs], env);
       const monthlyOutcome = JSON.parse(monthly.stdout || '{}') as BackfillJson;
       if (monthly.code !== 0 || monthlyOutcome.record?.state !== 'done') {
         throw new Error(`strata backfill --level monthly did not finish (exit ${monthly.code ?? monthly.signal}): ${monthlyOutcome.record?.error ?? monthly.stderr.trim()}`);
@@ -478,7 +483,7 @@ async function main(): Promise<void> {
             `  monthly backfill   ${monthly.seconds.toFixed(1)} s, peak RSS ${mib(Math.max(monthly.peakHwm, monthly.peakRss))} (the cascade run's own: ${mib(Math.max(strata.peakHwm, strata.peakRss))})`,
           ]
         : []),
-      `  peak RSS           ${mib(strataPeak)} = ${fmt(strataPeak / 1e6)} MB (of every strata backfill process above; the cascade run: VmHWM ${mib(strata.peakHwm)}, largest VmRSS sample ${mib(strata.peakRss)}, ${fmt(strata.samples)} samples every ${SAMPLE_MS} ms; node + tsx start-up included)`,
+      `  peak RSS           ${mib(strataPeak)} = ${fmt(strataPeak / 1e6)} MB (of every strata backfill process above; the cascade run: VmHWM ${mib(strata.peakHwm)}, largest VmRSS sample ${mib(strata.peakRss)}, ${fmt(strata.samples)} samples every ${SAMPLE_MS} ms; start-up included; node ${NODE_FLAGS.join(" ")} out/main/cli.js)`,
       `  budget             ${fmt(strataPeak / 1e6)} MB / 300 MB = ${(strataPeak / BUDGET_BYTES).toFixed(2)} of the budget: ${strataPeak <= BUDGET_BYTES ? 'WITHIN' : 'OVER'}`,
       `  start-up floor     ${mib(Math.max(floor.peakHwm, floor.peakRss))} for \`strata backfill list\` (same process, no data); the backfill adds ${mib(strataPeak - Math.max(floor.peakHwm, floor.peakRss))}`,
     ];
