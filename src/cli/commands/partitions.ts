@@ -263,6 +263,20 @@ async function runConversion(context: CliContext, services: StrataServices, opti
   else context.setExitCode(result.ok && settled ? 0 : 1);
 }
 
+/** Runs partition DDL with one progress line per statement on stderr, then prints the report; exit 1 when any shard failed. */
+async function applyWithProgress(
+  context: CliContext,
+  json: boolean | undefined,
+  run: (onProgress: (event: PartitionApplyEvent) => void) => Promise<PartitionApplyReport>,
+): Promise<void> {
+  const report = await run((event) => {
+    const line = json ? undefined : progressLine(event);
+    if (line) process.stderr.write(`${line}\n`);
+  });
+  context.print(json, report, () => formatApplyReport(report));
+  context.setExitCode(report.ok ? 0 : 1);
+}
+
 export const registerPartitionsCommand: CommandRegistrar = (program, context) => {
   const partitions = program.command('partitions').description('list the partitions of the analytics tables and add the future ones on every shard');
 
@@ -291,15 +305,7 @@ export const registerPartitionsCommand: CommandRegistrar = (program, context) =>
           context.setExitCode(plan.shards.every((shard) => shard.reachable) ? 0 : 1);
           return;
         }
-        const report = await services.partitions.addHistory({
-          ...request,
-          onProgress: (event) => {
-            const line = options.json ? undefined : progressLine(event);
-            if (line) process.stderr.write(`${line}\n`);
-          },
-        });
-        context.print(options.json, report, () => formatApplyReport(report));
-        context.setExitCode(report.ok ? 0 : 1);
+        await applyWithProgress(context, options.json, (onProgress) => services.partitions.addHistory({ ...request, onProgress }));
       });
     });
 
@@ -350,17 +356,7 @@ export const registerPartitionsCommand: CommandRegistrar = (program, context) =>
     .addOption(jsonOption())
     .addOption(new Option('--shards <list>', 'only these shard indexes, such as 0,2').argParser(parseShardList))
     .action(async (options: { profile?: string; json?: boolean; shards?: number[] }) => {
-      const report = await context.withServices(options.profile, (services) =>
-        services.partitions.apply({
-          shards: options.shards,
-          onProgress: (event) => {
-            const line = options.json ? undefined : progressLine(event);
-            if (line) process.stderr.write(`${line}\n`);
-          },
-        }),
-      );
-      context.print(options.json, report, () => formatApplyReport(report));
-      context.setExitCode(report.ok ? 0 : 1);
+      await context.withServices(options.profile, (services) => applyWithProgress(context, options.json, (onProgress) => services.partitions.apply({ shards: options.shards, onProgress })));
     });
 
   partitions

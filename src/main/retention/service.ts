@@ -362,7 +362,10 @@ export class ClusterRetentionService implements RetentionService {
     try {
       const blockedBy = await this.conflictOf(handle, context, (held) => (claim = held));
       if (blockedBy) {
-        if (!context.dryRun) await this.recordBlocked(handle, context, startedAt, blockedBy);
+        if (!context.dryRun) {
+          this.log.warn(`prune skipped ${handle.label}: ${blockedBy}`);
+          await this.recordShard(handle, context, startedAt, 'blocked', `skipped: ${blockedBy}`, null);
+        }
         return { ...base, reachable: true, blockedBy, tables: [] };
       }
       connection = await (await this.connections.pool(handle.index)).getConnection();
@@ -396,25 +399,7 @@ export class ClusterRetentionService implements RetentionService {
       const failure = error instanceof StrataError ? error : describeShardError(error, handle);
       this.log.warn(`prune of ${handle.label} failed`, failure);
       const unreachable = !(error instanceof StrataError) || failure.code === ErrorCode.ShardUnreachable || failure.code === ErrorCode.ShardAuthFailed;
-      if (!context.dryRun) {
-        await this.history.record({
-          job: 'prune',
-          runId: context.runId,
-          shard: handle.index,
-          table: null,
-          windowStart: null,
-          windowEnd: null,
-          trigger: context.trigger,
-          host: this.host,
-          startedAt,
-          finishedAt: this.clock(),
-          outcome: 'failed',
-          rowsRemoved: 0,
-          fencingToken: context.fencingToken,
-          detail: `${handle.label} was not pruned`,
-          error: failure.message,
-        });
-      }
+      if (!context.dryRun) await this.recordShard(handle, context, startedAt, 'failed', `${handle.label} was not pruned`, failure.message);
       return { ...base, reachable: !unreachable, problem: asProblem(failure), tables: [] };
     } finally {
       await claim?.release();
@@ -439,8 +424,8 @@ export class ClusterRetentionService implements RetentionService {
     }
   }
 
-  private async recordBlocked(handle: ShardHandle, context: RunContext, startedAt: Date, blockedBy: string): Promise<void> {
-    this.log.warn(`prune skipped ${handle.label}: ${blockedBy}`);
+  /** A run that never reached the tables of a shard (it was down, or a backup held it) still leaves a trace. */
+  private async recordShard(handle: ShardHandle, context: RunContext, startedAt: Date, outcome: 'failed' | 'blocked', detail: string, error: string | null): Promise<void> {
     await this.history.record({
       job: 'prune',
       runId: context.runId,
@@ -452,11 +437,11 @@ export class ClusterRetentionService implements RetentionService {
       host: this.host,
       startedAt,
       finishedAt: this.clock(),
-      outcome: 'blocked',
+      outcome,
       rowsRemoved: 0,
       fencingToken: context.fencingToken,
-      detail: `skipped: ${blockedBy}`,
-      error: null,
+      detail,
+      error,
     });
   }
 

@@ -1,6 +1,6 @@
-import { Alert, Button, Center, Group, List, Loader, Modal, Stack, Text } from '@mantine/core';
+import { Alert, List, Text } from '@mantine/core';
 import type { PartitionPlanReport } from '../../../../shared/partitions';
-import { failureText } from '../../api/failure';
+import { PlanConfirmModal } from '../../components/PlanConfirmModal';
 import { describeAdds, shardStatements, statementCount } from './PartitionPlanView';
 
 interface ApplyConfirmProps {
@@ -17,20 +17,21 @@ export function ApplyConfirm({ opened, plan, planError, onClose, onConfirm }: Ap
   const count = plan ? statementCount(plan) : 0;
   const catchAll = plan?.shards.flatMap((shard) => shard.tables.flatMap((table) => table.warnings.filter((warning) => warning.kind === 'catch-all-rows' && table.statements.length > 0).map((warning) => ({ shard, warning })))) ?? [];
   return (
-    <Modal opened={opened} onClose={onClose} title={<Text fw={700}>Add these partitions?</Text>} centered size="lg" data-testid="partition-confirm">
-      <Stack gap="md">
-        {planError && (
-          <Text size="sm" c="red.4" data-testid="partition-confirm-refusal">
-            {failureText(planError, 'the partition plan').title}: {planError.message}
-          </Text>
-        )}
-        {!plan && !planError && (
-          <Center h={80}>
-            <Loader size="sm" />
-          </Center>
-        )}
-        {plan && (
-          <>
+    <PlanConfirmModal
+      opened={opened}
+      title="Add these partitions?"
+      testId="partition-confirm"
+      planName="the partition plan"
+      planReady={plan !== undefined}
+      planError={planError}
+      confirmLabel={`Apply ${count} statement${count === 1 ? '' : 's'}`}
+      confirmId="apply"
+      canConfirm={count > 0}
+      onClose={onClose}
+      onConfirm={onConfirm}
+    >
+      {plan && (
+        <>
             <List size="sm" spacing={6} data-testid="partition-confirm-changes">
               {plan.shards.map((shard) => (
                 <List.Item key={shard.index} data-testid={`confirm-shard-${shard.index}`}>
@@ -63,17 +64,8 @@ export function ApplyConfirm({ opened, plan, planError, onClose, onConfirm }: Ap
                 Every reachable shard is covered far enough ahead: there is nothing to apply.
               </Text>
             )}
-          </>
-        )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose} data-testid="partition-confirm-cancel">
-            Not now
-          </Button>
-          <Button disabled={count === 0} onClick={onConfirm} data-testid="partition-confirm-apply">
-            Apply {count} statement{count === 1 ? '' : 's'}
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+        </>
+      )}
+    </PlanConfirmModal>
   );
 }

@@ -1,6 +1,6 @@
-import { Alert, Button, Center, Group, List, Loader, Modal, Stack, Text } from '@mantine/core';
+import { Alert, List, Text } from '@mantine/core';
 import { RETAINED_TABLES, type PruneReport, type ShardPrune } from '../../../../shared/retention';
-import { failureText } from '../../api/failure';
+import { PlanConfirmModal } from '../../components/PlanConfirmModal';
 import { formatBytes, formatCount } from '../../format';
 
 /** `raw 1,204 rows (37 partitions) · 5 windows kept back`, or why the shard is not pruned. */
@@ -23,20 +23,22 @@ function shardSummary(shard: ShardPrune): string {
 export function PruneConfirm({ opened, plan, planError, onClose, onConfirm }: { opened: boolean; plan: PruneReport | undefined; planError: Error | null; onClose(): void; onConfirm(): void }) {
   const work = plan ? plan.totals.rows + plan.totals.partitions : 0;
   return (
-    <Modal opened={opened} onClose={onClose} title={<Text fw={700}>Prune now?</Text>} centered size="lg" data-testid="prune-confirm">
-      <Stack gap="md">
-        {planError && (
-          <Text size="sm" c="red.4" data-testid="prune-confirm-refusal">
-            {failureText(planError, 'the dry run').title}: {planError.message}
-          </Text>
-        )}
-        {!plan && !planError && (
-          <Center h={80}>
-            <Loader size="sm" />
-          </Center>
-        )}
-        {plan && (
-          <>
+    <PlanConfirmModal
+      opened={opened}
+      title="Prune now?"
+      testId="prune-confirm"
+      planName="the dry run"
+      planReady={plan !== undefined}
+      planError={planError}
+      confirmLabel="Prune now"
+      confirmId="run"
+      confirmColor="red"
+      canConfirm={work > 0}
+      onClose={onClose}
+      onConfirm={onConfirm}
+    >
+      {plan && (
+        <>
             <List size="sm" spacing={6} data-testid="prune-confirm-changes">
               {plan.shards.map((shard) => (
                 <List.Item key={shard.index} data-testid={`prune-confirm-shard-${shard.index}`}>
@@ -59,17 +61,8 @@ export function PruneConfirm({ opened, plan, planError, onClose, onConfirm }: { 
                 Nothing is past retention and allowed to go: there is nothing to prune.
               </Text>
             )}
-          </>
-        )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose} data-testid="prune-confirm-cancel">
-            Not now
-          </Button>
-          <Button color="red" disabled={work === 0} onClick={onConfirm} data-testid="prune-confirm-run">
-            Prune now
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+        </>
+      )}
+    </PlanConfirmModal>
   );
 }
