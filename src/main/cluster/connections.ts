@@ -24,6 +24,7 @@ export interface ConnectionOptions {
 export class ClusterConnections {
   private readonly pools = new Map<number, Promise<Pool>>();
   private redisClient: Redis | undefined;
+  private disposed = false;
   readonly shards: readonly ShardHandle[];
 
   constructor(
@@ -50,6 +51,8 @@ export class ClusterConnections {
 
   pool(index: number): Promise<Pool> {
     const handle = this.shard(index);
+    // A pool opened after dispose() would never be closed and would keep the process alive.
+    if (this.disposed) return Promise.reject(new StrataError(ErrorCode.Cancelled, `${handle.label}: the cluster connections are closed`));
     let pool = this.pools.get(index);
     if (!pool) {
       pool = this.createPool(handle);
@@ -72,6 +75,7 @@ export class ClusterConnections {
   }
 
   redis(): Redis {
+    if (this.disposed) throw new StrataError(ErrorCode.Cancelled, 'the cluster connections are closed');
     if (!this.redisClient) {
       const { url, passwordEnv } = this.profile.redis;
       this.redisClient = new Redis(url, {
@@ -93,6 +97,7 @@ export class ClusterConnections {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.allSettled(pools.map(async (pool) => (await pool).end()));

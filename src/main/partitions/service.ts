@@ -258,7 +258,8 @@ export class ClusterPartitionService implements PartitionService {
     const now = this.clock();
     const targets = request.shards ? [...new Set(request.shards)].map((index) => this.connections.shard(index)) : [...this.connections.shards];
     validateHistoryRange(request.table, request.from, request.to);
-    const shards = await Promise.all(
+    // Settled, not Promise.all: a refusal must not leave other shards' reads running while the services close.
+    const settled = await Promise.allSettled(
       targets.map(async (handle): Promise<ShardPlan> => {
         const base = { index: handle.index, name: handle.label };
         let snapshot: ShardSnapshot;
@@ -276,6 +277,9 @@ export class ClusterPartitionService implements PartitionService {
         }
       }),
     );
+    const refused = settled.find((result) => result.status === 'rejected');
+    if (refused) throw refused.reason;
+    const shards = settled.map((result) => (result as PromiseFulfilledResult<ShardPlan>).value);
     return { plannedAt: now.toISOString(), shards };
   }
 
