@@ -61,6 +61,12 @@ export interface StrataApi {
     apply(request: ChannelRequest<'partitions:apply'>): Promise<Result<ChannelResponse<'partitions:apply'>>>;
     /** Every statement started or finished by an apply this host runs, and each shard's result. */
     onProgress(listener: (event: EventPayload<'partitions:onProgress'>) => void): Unsubscribe;
+    /** Size, estimated time, warnings and the exact ALTER that would convert an unpartitioned table, per shard; changes nothing. */
+    convertPlan(request: ChannelRequest<'partitions:convertPlan'>): Promise<Result<ChannelResponse<'partitions:convertPlan'>>>;
+    /** Converts the table on every shard (or the ones named), rows counted before and after; requires `confirm: true`. */
+    convert(request: ChannelRequest<'partitions:convert'>): Promise<Result<ChannelResponse<'partitions:convert'>>>;
+    /** Every shard started, ALTER progress reading and shard finished of a conversion this host runs. */
+    onConvertProgress(listener: (event: EventPayload<'partitions:onConvertProgress'>) => void): Unsubscribe;
   };
   retention: {
     /** The retention policy stored in the cluster, its defaults, the minimum each value may take, who changed it. */
@@ -110,6 +116,9 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       plan: () => invoke('partitions:plan', {}),
       apply: (request) => invoke('partitions:apply', request),
       onProgress: (listener) => subscribe('partitions:onProgress', listener),
+      convertPlan: (request) => invoke('partitions:convertPlan', request),
+      convert: (request) => invoke('partitions:convert', request),
+      onConvertProgress: (listener) => subscribe('partitions:onConvertProgress', listener),
     },
     retention: {
       get: () => invoke('retention:get', {}),

@@ -8,6 +8,11 @@ import {
   backfillRequestSchema,
 } from './backfill';
 import {
+  conversionEventSchema,
+  conversionPlanReportSchema,
+  conversionPlanRequestSchema,
+  conversionReportSchema,
+  conversionRunRequestSchema,
   partitionApplyEventSchema,
   partitionApplyReportSchema,
   partitionApplyRequestSchema,
@@ -146,6 +151,8 @@ export const channels = {
   'partitions:list': { request: partitionListRequestSchema, response: partitionListReportSchema },
   'partitions:plan': { request: emptyRequest, response: partitionPlanReportSchema },
   'partitions:apply': { request: partitionApplyRequestSchema, response: partitionApplyReportSchema },
+  'partitions:convertPlan': { request: conversionPlanRequestSchema, response: conversionPlanReportSchema },
+  'partitions:convert': { request: conversionRunRequestSchema, response: conversionReportSchema },
   'retention:get': { request: emptyRequest, response: retentionPolicyEntrySchema },
   'retention:set': { request: retentionSetRequestSchema, response: retentionPolicyEntrySchema },
   'retention:plan': { request: pruneRequestSchema, response: pruneReportSchema },
@@ -160,6 +167,7 @@ export const channels = {
 export const events = {
   'backfill:onProgress': backfillProgressSchema,
   'partitions:onProgress': partitionApplyEventSchema,
+  'partitions:onConvertProgress': conversionEventSchema,
   'retention:onProgress': pruneProgressSchema,
 } as const;
 

@@ -219,6 +219,83 @@ describe('partitions page in a real browser against a real 2-shard cluster', () 
     await page.getByTestId('partition-shard-down-1').waitFor({ state: 'detached', timeout: SHOWS_WITHIN_MS });
   });
 
+  it('converts an unpartitioned table from its warning: the dialog shows size, estimate and the ALTER, cancel changes nothing, confirm partitions it', async () => {
+    // analytics_monthly as a seed's plain DDL builds it: an id primary key, no partitions, two years of months.
+    await cluster.services.connections.query(1, 'DROP TABLE analytics_monthly');
+    await cluster.services.connections.query(
+      1,
+      `CREATE TABLE analytics_monthly (
+        id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+        site_id INT UNSIGNED NOT NULL,
+        month_start DATE NOT NULL,
+        page_views BIGINT UNSIGNED NOT NULL DEFAULT 0,
+        visitors INT UNSIGNED NOT NULL DEFAULT 0,
+        visitors_sketch MEDIUMBLOB NULL,
+        KEY idx_site_month (site_id, month_start)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+    );
+    const thisMonth = new Date(THIS_HOUR);
+    const rows = Array.from({ length: 72 }, (_, i) => [(i % 3) + 1, new Date(Date.UTC(thisMonth.getUTCFullYear(), thisMonth.getUTCMonth() - Math.floor(i / 3), 1)), 100 + i, 10 + i]);
+    await cluster.services.connections.query(1, `INSERT INTO analytics_monthly (site_id, month_start, page_views, visitors) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`, rows.flat());
+    await cluster.services.connections.query(1, 'ANALYZE TABLE analytics_monthly');
+    const monthlyPartitions = async () =>
+      cluster.services.connections.query<Array<{ name: string | null }>>(
+        1,
+        "SELECT PARTITION_NAME AS name FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'analytics_monthly' ORDER BY PARTITION_ORDINAL_POSITION",
+      );
+    const monthlyRows = async () => Number((await cluster.services.connections.query<Array<{ n: number }>>(1, 'SELECT COUNT(*) AS n FROM analytics_monthly'))[0]?.n);
+    const [stats] = await cluster.services.connections.query<Array<{ rows: number; data: number; idx: number }>>(
+      1,
+      "SELECT TABLE_ROWS AS `rows`, DATA_LENGTH AS data, INDEX_LENGTH AS idx FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'analytics_monthly'",
+    );
+
+    await page.reload();
+    await page.getByTestId('page-partitions').waitFor({ timeout: SHOWS_WITHIN_MS });
+    const notPartitioned = page.locator('[data-testid="partition-warning"][data-shard="1"][data-table="analytics_monthly"][data-kind="not-partitioned"]');
+    await notPartitioned.waitFor({ timeout: SHOWS_WITHIN_MS });
+    expect(await page.locator('[data-testid="partition-warning"][data-shard="0"][data-table="analytics_monthly"][data-kind="not-partitioned"]').count()).toBe(0);
+
+    await page.getByTestId('convert-1-analytics_monthly').click();
+    const planned = page.locator('[data-testid="convert-plan-shard-1"][data-action="convert"]');
+    await planned.waitFor({ timeout: SHOWS_WITHIN_MS });
+    expect(await page.getByTestId('convert-confirm-plan').locator('[data-testid^="convert-plan-shard-"]').count()).toBe(1);
+    expect(await planned.getByTestId('convert-size').innerText()).toBe(
+      `~${Number(stats!.rows).toLocaleString('en-US')} rows · ${formatBytes(Number(stats!.data) + Number(stats!.idx))} (${formatBytes(Number(stats!.data))} data, ${formatBytes(Number(stats!.idx))} index) · estimated about 1 s`,
+    );
+    expect(await planned.getByTestId('convert-key-change').innerText()).toBe('primary key (id) → (id, month_start)');
+    const warnings = await planned.getByTestId('convert-warning').allInnerTexts();
+    expect(warnings.join('\n')).toContain('writes to analytics_monthly are blocked for the whole time');
+    expect(warnings.join('\n')).toContain('It needs free disk of about the table');
+    expect(await planned.getByTestId('convert-sql').innerText()).toMatch(
+      /^ALTER TABLE analytics_monthly DROP PRIMARY KEY, ADD PRIMARY KEY \(id, month_start\) PARTITION BY RANGE \(TO_DAYS\(month_start\)\) \([\s\S]*PARTITION pmax VALUES LESS THAN MAXVALUE\s*\)$/,
+    );
+    await session.screenshot('partitions-convert-confirm');
+    await page.getByTestId('convert-confirm-cancel').click();
+    await page.getByTestId('convert-confirm-plan').waitFor({ state: 'detached', timeout: SHOWS_WITHIN_MS });
+    expect((await monthlyPartitions()).map((partition) => partition.name)).toEqual([null]);
+    expect(await page.getByTestId('convert-progress').count()).toBe(0);
+    expect(await notPartitioned.count()).toBe(1);
+
+    await page.getByTestId('convert-1-analytics_monthly').click();
+    await planned.waitFor({ timeout: SHOWS_WITHIN_MS });
+    await page.getByTestId('convert-confirm-convert').click();
+    const done = page.locator('[data-testid="convert-progress"][data-state="done"]');
+    await done.waitFor({ timeout: SHOWS_WITHIN_MS });
+    const shard1 = page.getByTestId('convert-shard-1');
+    expect(await shard1.getAttribute('data-state')).toBe('converted');
+    expect(await shard1.getByTestId('convert-rows').innerText()).toBe(`${rows.length} rows before, ${rows.length} after`);
+    expect(await page.getByTestId('convert-shard-0').count()).toBe(0);
+    // The shard's start and end reached the page as events, besides any progress readings of the ALTER.
+    await expect.poll(async () => Number(await done.getAttribute('data-events')), { timeout: SHOWS_WITHIN_MS }).toBeGreaterThanOrEqual(2);
+    await session.screenshot('partitions-converted');
+
+    await notPartitioned.waitFor({ state: 'detached', timeout: SHOWS_WITHIN_MS });
+    const after = (await monthlyPartitions()).map((partition) => partition.name);
+    expect(after.length).toBeGreaterThan(1);
+    expect(after.at(-1)).toBe('pmax');
+    expect(await monthlyRows()).toBe(rows.length);
+  });
+
   it('ran without script errors or CSP violations in the page', () => {
     expect(session.pageErrors).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { forwardEvents } from '../../src/main/ipc/handlers';
 import { silentLogger } from '../../src/main/log';
 import { isExpectedOrigin } from '../../src/main/webhost/access';
 import type { BackfillProgress } from '../../src/shared/backfill';
-import type { PartitionApplyEvent } from '../../src/shared/partitions';
+import type { ConversionEvent, PartitionApplyEvent } from '../../src/shared/partitions';
 
 const progress: BackfillProgress = {
   backfillId: 4,
@@ -33,6 +33,16 @@ const partitionEvent: PartitionApplyEvent = {
   },
 };
 
+const conversionEvent: ConversionEvent = {
+  kind: 'progress',
+  shard: 0,
+  shardName: 'shard0',
+  table: 'analytics_monthly',
+  percent: 42.5,
+  stage: 'copy to tmp table',
+  elapsedMs: 1200,
+};
+
 /** A service's event source: what forwardEvents subscribes to, and the listeners it left subscribed. */
 function eventSource<E>() {
   const listeners = new Set<(event: E) => void>();
@@ -42,19 +52,20 @@ function eventSource<E>() {
 function fakeServices() {
   const backfill = eventSource<BackfillProgress>();
   const partitions = eventSource<PartitionApplyEvent>();
+  const conversion = eventSource<ConversionEvent>();
   const retention = eventSource<unknown>();
-  return { backfill, partitions, retention, services: { backfill, partitions, retention } as never };
+  return { backfill, partitions, conversion, retention, services: { backfill, partitions, conversion, retention } as never };
 }
 
 describe('forwardEvents', () => {
   it('delivers each backfill progress event under its contract name, until disconnected', () => {
-    const { backfill, partitions, retention, services } = fakeServices();
+    const { backfill, partitions, conversion, retention, services } = fakeServices();
     const delivered: Array<[string, unknown]> = [];
     const stop = forwardEvents(services, (event, payload) => delivered.push([event, payload]), silentLogger.scope('test'));
     for (const listener of backfill.listeners) listener(progress);
     expect(delivered).toEqual([['backfill:onProgress', progress]]);
     stop();
-    expect([backfill.listeners.size, partitions.listeners.size, retention.listeners.size]).toEqual([0, 0, 0]);
+    expect([backfill.listeners.size, partitions.listeners.size, conversion.listeners.size, retention.listeners.size]).toEqual([0, 0, 0, 0]);
   });
 
   it('never sends a payload that does not match the event schema', () => {
@@ -74,6 +85,17 @@ describe('forwardEvents', () => {
       listener({ ...partitionEvent, result: { ...partitionEvent.result, outcome: 'skipped' } } as never);
     }
     expect(delivered).toEqual([['partitions:onProgress', partitionEvent]]);
+  });
+
+  it('delivers table conversion events as partitions:onConvertProgress, and refuses a percent past 100', () => {
+    const { conversion, services } = fakeServices();
+    const delivered: Array<[string, unknown]> = [];
+    forwardEvents(services, (event, payload) => delivered.push([event, payload]), silentLogger.scope('test'));
+    for (const listener of conversion.listeners) {
+      listener(conversionEvent);
+      listener({ ...conversionEvent, percent: 140 });
+    }
+    expect(delivered).toEqual([['partitions:onConvertProgress', conversionEvent]]);
   });
 });
 

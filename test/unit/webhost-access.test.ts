@@ -24,6 +24,7 @@ const services = {
   status: { get: async () => status, dispose: async () => {} },
   backfill: { onProgress: () => () => {} },
   partitions: { onProgress: () => () => {} },
+  conversion: { onProgress: () => () => {} },
   retention: { onProgress: () => () => {} },
 } as unknown as StrataServices;
 

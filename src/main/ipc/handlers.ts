@@ -24,6 +24,8 @@ export function createHandlers(services: StrataServices): Handlers {
     'partitions:list': (request) => services.partitions.list(request),
     'partitions:plan': () => services.partitions.plan(),
     'partitions:apply': (request) => services.partitions.apply({ shards: request.shards }),
+    'partitions:convertPlan': (request) => services.conversion.plan(request),
+    'partitions:convert': ({ table, shards }) => services.conversion.convert({ table, shards }),
     'retention:get': () => services.retention.policy(),
     'retention:set': (request) => services.retention.setPolicy(request),
     'retention:plan': (request) => services.retention.plan(request),
@@ -39,7 +41,7 @@ export type DeliverEvent = (event: EventName, payload: unknown) => void;
  * Connects every contract event of the services to a host's transport, and returns the function that disconnects
  * them. Each payload is checked against its schema first: a malformed event is logged and never sent.
  */
-export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'retention'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
+export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'conversion' | 'retention'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
   const send = (event: EventName, payload: unknown) => {
     const checked = events[event].safeParse(payload);
     if (!checked.success) {
@@ -55,6 +57,7 @@ export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'parti
   const unsubscribes = [
     services.backfill.onProgress((progress) => send('backfill:onProgress', progress)),
     services.partitions.onProgress((event) => send('partitions:onProgress', event)),
+    services.conversion.onProgress((event) => send('partitions:onConvertProgress', event)),
     services.retention.onProgress((progress) => send('retention:onProgress', progress)),
   ];
   return () => {

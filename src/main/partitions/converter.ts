@@ -1,4 +1,5 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, ShardConversionPlan, ShardConversionResult, TableConversionPlan } from '../../shared/partitions';
 import { toFailure } from '../../shared/result';
@@ -31,6 +32,8 @@ export interface TableConverter {
   plan(request: ConversionRequest): Promise<ConversionPlanReport>;
   /** Re-plans each shard under the partition lock and runs its ALTER; shards in parallel. */
   convert(request: ConversionRunOptions): Promise<ConversionReport>;
+  /** Progress of every conversion this process runs, whoever started it. */
+  onProgress(listener: (event: ConversionEvent) => void): Unsubscribe;
   /** Stops running conversions (they roll back) and waits for them; afterwards every call refuses to start. */
   dispose(): Promise<void>;
 }
@@ -138,6 +141,7 @@ export class ClusterTableConverter implements TableConverter {
   private readonly activities: ShardActivityRegistry | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private readonly stops = new Set<AbortController>();
+  private readonly listeners = new Set<(event: ConversionEvent) => void>();
   private disposed = false;
 
   constructor(
@@ -184,10 +188,12 @@ export class ClusterTableConverter implements TableConverter {
       if (request.signal?.aborted) stop.abort();
       this.stops.add(stop);
       const emit = (event: ConversionEvent) => {
-        try {
-          request.onProgress?.(event);
-        } catch (error) {
-          this.log.warn('a conversion progress listener failed', error);
+        for (const listener of [request.onProgress, ...this.listeners]) {
+          try {
+            listener?.(event);
+          } catch (error) {
+            this.log.warn('a conversion progress listener failed', error);
+          }
         }
       };
       try {
@@ -200,10 +206,16 @@ export class ClusterTableConverter implements TableConverter {
     });
   }
 
+  onProgress(listener: (event: ConversionEvent) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const stop of this.stops) stop.abort();
     await Promise.allSettled([...this.running]);
+    this.listeners.clear();
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {

@@ -113,7 +113,7 @@ export function planTable(input: TablePlanInput): TablePlan {
   }
   const named = [...input.partitions].filter((partition) => partition.name !== null).sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0));
   if (named.length === 0) {
-    warn('not-partitioned', 'the table is not partitioned, so Strata cannot add or drop partitions of it (converting it is a later step)');
+    warn('not-partitioned', `the table is not partitioned, so Strata cannot add or drop partitions of it; convert it with strata partitions convert --table ${table} (or Convert… on the Partitions page)`);
     return plan;
   }
 

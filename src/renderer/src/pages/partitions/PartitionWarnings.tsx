@@ -1,4 +1,4 @@
-import { Alert, Badge, Group, Stack, Text } from '@mantine/core';
+import { Alert, Badge, Button, Group, Stack, Text } from '@mantine/core';
 import type { PartitionListReport } from '../../../../shared/partitions';
 import { describeErrorCode } from '../../errors';
 import { WARNING_COLOUR, WARNING_WORDS } from './partition-view';
@@ -7,7 +7,7 @@ import { WARNING_COLOUR, WARNING_WORDS } from './partition-view';
  * Shards that did not answer, then every warning of every shard and table, whatever the filters show: rows in a
  * catch-all or a short runway of future partitions need attention even when nobody is looking at that table.
  */
-export function PartitionWarnings({ report }: { report: PartitionListReport }) {
+export function PartitionWarnings({ report, onConvert, converting }: { report: PartitionListReport; onConvert(shard: number, table: string): void; converting: boolean }) {
   const down = report.shards.filter((shard) => !shard.reachable);
   const warnings = report.shards.flatMap((shard) => shard.tables.flatMap((table) => table.warnings.map((warning) => ({ shard, warning }))));
   const serious = warnings.some(({ warning }) => WARNING_COLOUR[warning.kind] === 'red');
@@ -44,6 +44,11 @@ export function PartitionWarnings({ report }: { report: PartitionListReport }) {
                 <Text size="sm" data-testid="warning-message">
                   {warning.message}
                 </Text>
+                {warning.kind === 'not-partitioned' && (
+                  <Button size="compact-sm" variant="light" color="orange" ml="auto" style={{ flexShrink: 0 }} disabled={converting} onClick={() => onConvert(shard.index, warning.table)} data-testid={`convert-${shard.index}-${warning.table}`}>
+                    Convert…
+                  </Button>
+                )}
               </Group>
             ))}
           </Stack>

@@ -1,7 +1,7 @@
 import { Alert, Button, Center, Group, Loader, SegmentedControl, Select, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { TABLE_NAMES } from '../../../../shared/contract';
-import type { ShardPlan } from '../../../../shared/partitions';
+import type { ShardConversionPlan, ShardPlan } from '../../../../shared/partitions';
 import { failureText } from '../../api/failure';
 import { LiveIndicator } from '../../components/LiveIndicator';
 import { QueryFailure } from '../../components/QueryFailure';
@@ -10,12 +10,14 @@ import { formatAge, formatClock } from '../../format';
 import { useNow } from '../../hooks/use-now';
 import { ApplyConfirm } from './ApplyConfirm';
 import { ApplyProgress } from './ApplyProgress';
+import { ConvertConfirm, convertible, type ConvertTarget } from './ConvertConfirm';
+import { ConvertProgress } from './ConvertProgress';
 import { shortTable } from './partition-view';
 import { PartitionPlanView } from './PartitionPlanView';
 import { PartitionTable, type PickedPartition } from './PartitionTable';
 import { PartitionTimeline } from './PartitionTimeline';
 import { PartitionWarnings } from './PartitionWarnings';
-import { useApplyPartitions, usePartitionList, usePartitionProgress, usePlanPartitions } from './use-partitions';
+import { useApplyPartitions, useConversionPlan, useConversionProgress, useConvertTable, usePartitionList, usePartitionProgress, usePlanPartitions } from './use-partitions';
 
 const ALL = 'all';
 
@@ -47,6 +49,11 @@ export function PartitionsPage() {
   const plan = usePlanPartitions();
   const apply = useApplyPartitions();
   const progress = usePartitionProgress();
+  const [convertTarget, setConvertTarget] = useState<ConvertTarget | undefined>();
+  const [converted, setConverted] = useState<{ table: string; shards: ShardConversionPlan[] } | undefined>();
+  const convertPlan = useConversionPlan();
+  const convert = useConvertTable();
+  const conversionProgress = useConversionProgress(converted?.table);
   const report = list.data;
 
   const shards = report?.shards.filter((shard) => shardFilter === ALL || String(shard.index) === shardFilter) ?? [];
@@ -64,6 +71,22 @@ export function PartitionsPage() {
     setConfirming(false);
     // A fresh plan afterwards shows what is left to do: nothing, unless something failed.
     apply.mutate({ confirm: true }, { onSuccess: () => plan.mutate() });
+  };
+  // Like Apply: the dialog shows a plan of that table on that shard made when it opens.
+  const openConvert = (shard: number, table: string) => {
+    convertPlan.reset();
+    setConvertTarget({ shard, table });
+    convertPlan.mutate({ table, shards: [shard] });
+  };
+  const confirmConvert = () => {
+    const target = convertTarget;
+    if (!convertPlan.data || !target) return;
+    const shards = convertible(convertPlan.data);
+    conversionProgress.reset();
+    convert.reset();
+    setConverted({ table: target.table, shards });
+    setConvertTarget(undefined);
+    convert.mutate({ table: target.table, shards: shards.map((shard) => shard.index), confirm: true });
   };
   const pick = (shard: number, table: string, partition: string) => {
     setShardFilter(String(shard));
@@ -85,7 +108,15 @@ export function PartitionsPage() {
         {report && (report.exact ? <CountedAt at={list.dataUpdatedAt} fetching={list.isFetching} /> : <LiveIndicator testId="partitions-updated" updatedAt={list.dataUpdatedAt} failing={list.error !== null} />)}
       </Group>
       {list.error && <QueryFailure testId="partitions-error" error={list.error} what="the partitions" stale={report !== undefined} />}
-      {report && <PartitionWarnings report={report} />}
+      {report && <PartitionWarnings report={report} onConvert={openConvert} converting={convert.isPending} />}
+      {convert.error && (
+        <Alert color="red" variant="light" title={failureText(convert.error, 'the table conversion').title} data-testid="convert-refusal-alert">
+          {convert.error.message}
+        </Alert>
+      )}
+      {converted && (
+        <ConvertProgress table={converted.table} targets={converted.shards} byShard={conversionProgress.byShard} received={conversionProgress.received} report={convert.data} running={convert.isPending} refused={convert.error !== null} />
+      )}
       <Group gap="md" align="flex-end" wrap="wrap">
         <Select
           label="Shard"
@@ -177,6 +208,7 @@ export function PartitionsPage() {
         {applyTargets && <ApplyProgress targets={applyTargets} byShard={progress.byShard} received={progress.received} report={apply.data} running={apply.isPending} refused={apply.error !== null} />}
         {plan.data && !plan.isPending && <PartitionPlanView plan={plan.data} />}
       </Stack>
+      <ConvertConfirm target={convertTarget} plan={convertPlan.isPending ? undefined : convertPlan.data} planError={convertPlan.error} onClose={() => setConvertTarget(undefined)} onConfirm={confirmConvert} />
       <ApplyConfirm opened={confirming} plan={plan.isPending ? undefined : plan.data} planError={plan.error} onClose={() => setConfirming(false)} onConfirm={confirmApply} />
     </Stack>
   );

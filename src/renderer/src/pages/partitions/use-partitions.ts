@@ -1,6 +1,14 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useState } from 'react';
-import type { PartitionApplyEvent, PartitionApplyRequest, ShardPartitionApplyResult } from '../../../../shared/partitions';
+import type {
+  ConversionEvent,
+  ConversionPlanRequest,
+  ConversionRunRequest,
+  PartitionApplyEvent,
+  PartitionApplyRequest,
+  ShardConversionResult,
+  ShardPartitionApplyResult,
+} from '../../../../shared/partitions';
 import { useStrataApi } from '../../api/context';
 import { unwrap } from '../../api/failure';
 
@@ -66,6 +74,57 @@ export function usePartitionProgress() {
   const api = useStrataApi();
   const [state, setState] = useState<{ byShard: ReadonlyMap<number, ShardApplyProgress>; received: number }>({ byShard: new Map(), received: 0 });
   useEffect(() => api.partitions.onProgress((event) => setState((previous) => ({ byShard: applyEvent(previous.byShard, event), received: previous.received + 1 }))), [api]);
+  const reset = useCallback(() => setState({ byShard: new Map(), received: 0 }), []);
+  return { ...state, reset };
+}
+
+export function useConversionPlan() {
+  const api = useStrataApi();
+  return useMutation({ mutationFn: async (request: ConversionPlanRequest) => unwrap(await api.partitions.convertPlan(request)) });
+}
+
+export function useConvertTable() {
+  const api = useStrataApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (request: ConversionRunRequest) => unwrap(await api.partitions.convert(request)),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: PARTITIONS_KEY }),
+  });
+}
+
+/** What the events have said about one shard of a conversion so far. */
+export interface ShardConversionProgress {
+  shard: number;
+  shardName: string;
+  rowsBefore?: number;
+  estimatedSeconds?: number;
+  /** Null when the server does not report progress (MySQL). */
+  percent: number | null;
+  stage: string | null;
+  elapsedMs: number;
+  result?: ShardConversionResult;
+}
+
+function conversionEvent(previous: ReadonlyMap<number, ShardConversionProgress>, event: ConversionEvent): Map<number, ShardConversionProgress> {
+  const next = new Map(previous);
+  const current = previous.get(event.shard) ?? { shard: event.shard, shardName: event.shardName, percent: null, stage: null, elapsedMs: 0 };
+  if (event.kind === 'shard-started') next.set(event.shard, { ...current, rowsBefore: event.rowsBefore, estimatedSeconds: event.estimatedSeconds });
+  if (event.kind === 'progress') next.set(event.shard, { ...current, percent: event.percent, stage: event.stage, elapsedMs: event.elapsedMs });
+  if (event.kind === 'shard-finished') next.set(event.shard, { ...current, result: event.result });
+  return next;
+}
+
+/** Every conversion event this host sends for `table`, per shard; `reset` clears them before a new conversion. */
+export function useConversionProgress(table: string | undefined) {
+  const api = useStrataApi();
+  const [state, setState] = useState<{ byShard: ReadonlyMap<number, ShardConversionProgress>; received: number }>({ byShard: new Map(), received: 0 });
+  useEffect(
+    () =>
+      api.partitions.onConvertProgress((event) => {
+        if (event.table === table) setState((previous) => ({ byShard: conversionEvent(previous.byShard, event), received: previous.received + 1 }));
+      }),
+    [api, table],
+  );
   const reset = useCallback(() => setState({ byShard: new Map(), received: 0 }), []);
   return { ...state, reset };
 }

@@ -1,0 +1,115 @@
+import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
+import type { ConversionReport, ShardConversionPlan, ShardConversionResult } from '../../../../shared/partitions';
+import { describeErrorCode } from '../../errors';
+import { formatCount, formatDuration } from '../../format';
+import { describeSeconds } from './ConvertConfirm';
+import type { ShardConversionProgress } from './use-partitions';
+
+type ShardState = 'waiting' | 'running' | ShardConversionResult['outcome'];
+
+const STATE_COLOUR: Record<ShardState, string> = {
+  waiting: 'gray',
+  running: 'blue',
+  converted: 'teal',
+  'already-partitioned': 'teal',
+  refused: 'red',
+  failed: 'red',
+  cancelled: 'orange',
+  blocked: 'orange',
+};
+
+const rowsText = (count: number | null | undefined) => (count === null || count === undefined ? '-' : formatCount(count));
+
+/** Events give the live picture; the answer of the convert call completes it, should an event have been missed. */
+function ShardLine({ target, live, final }: { target: ShardConversionPlan; live: ShardConversionProgress | undefined; final: ShardConversionResult | undefined }) {
+  const result = live?.result ?? final;
+  const state: ShardState = result ? result.outcome : live ? 'running' : 'waiting';
+  const rowsBefore = result?.rowsBefore ?? live?.rowsBefore ?? null;
+  const percent = result ? (result.outcome === 'converted' ? 100 : 0) : (live?.percent ?? 0);
+  return (
+    <Table.Tr data-testid={`convert-shard-${target.index}`} data-state={state}>
+      <Table.Td w={110} fw={600}>
+        {target.name}
+      </Table.Td>
+      <Table.Td w={170}>
+        <Badge color={STATE_COLOUR[state]} variant={state === 'running' || state === 'waiting' ? 'light' : 'filled'} tt="none" radius="sm" miw={96}>
+          {state}
+        </Badge>
+      </Table.Td>
+      <Table.Td w={280}>
+        <Stack gap={4}>
+          <Text size="xs" ff="monospace" data-testid="convert-stage">
+            {result
+              ? `took ${formatDuration(result.elapsedMs)}`
+              : live
+                ? `${live.percent === null ? 'progress not reported' : `${live.percent.toFixed(1)} %`}${live.stage ? ` · ${live.stage}` : ''}${live.estimatedSeconds !== undefined ? ` · estimated ${describeSeconds(live.estimatedSeconds)}` : ''}`
+                : 'waiting for the partition lock'}
+          </Text>
+          <Progress value={percent} color={STATE_COLOUR[state]} animated={state === 'running'} size="sm" />
+        </Stack>
+      </Table.Td>
+      <Table.Td>
+        {rowsBefore !== null && (
+          <Text size="sm" data-testid="convert-rows">
+            {rowsText(rowsBefore)} rows before, {rowsText(result?.rowsAfter)} after
+          </Text>
+        )}
+        {result?.outcome === 'already-partitioned' && (
+          <Text size="sm" c="dimmed">
+            already partitioned; nothing was done
+          </Text>
+        )}
+        {result?.problem && (
+          <Text size="sm" c={result.outcome === 'blocked' || result.outcome === 'cancelled' ? 'orange.4' : 'red.4'} data-testid="convert-problem">
+            <Text span fw={700} inherit>
+              {describeErrorCode(result.problem.code)}
+            </Text>{' '}
+            — {result.problem.message}
+          </Text>
+        )}
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+/** One line per shard being converted: the ALTER's stage and percent while it runs, the row counts once it ended. */
+export function ConvertProgress({
+  table,
+  targets,
+  byShard,
+  received,
+  report,
+  running,
+  refused,
+}: {
+  table: string;
+  targets: readonly ShardConversionPlan[];
+  byShard: ReadonlyMap<number, ShardConversionProgress>;
+  received: number;
+  report: ConversionReport | undefined;
+  running: boolean;
+  /** The convert call itself was refused (the reason is shown next to this card). */
+  refused: boolean;
+}) {
+  const state = running ? 'running' : refused || report?.ok === false ? 'failed' : 'done';
+  const title = { running: `Converting ${table}…`, failed: `${table}: conversion did not complete everywhere`, done: `${table} converted into partitions` }[state];
+  return (
+    <Paper withBorder radius="md" p="md" data-testid="convert-progress" data-state={state} data-events={received}>
+      <Stack gap="sm">
+        <Group justify="space-between">
+          <Text fw={700}>{title}</Text>
+          <Badge color={{ running: 'blue', failed: 'red', done: 'teal' }[state]} variant={running ? 'light' : 'filled'} tt="none" radius="sm">
+            {state}
+          </Badge>
+        </Group>
+        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
+          <Table.Tbody>
+            {targets.map((target) => (
+              <ShardLine key={target.index} target={target} live={byShard.get(target.index)} final={report?.shards.find((shard) => shard.index === target.index)} />
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Stack>
+    </Paper>
+  );
+}
