@@ -1,8 +1,8 @@
 import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
 import type { PartitionApplyReport, ShardPartitionApplyResult, ShardPlan } from '../../../../shared/partitions';
-import { describeErrorCode } from '../../errors';
 import { shardStatements } from './PartitionPlanView';
 import type { ShardApplyProgress } from './use-partitions';
+import { ProblemText } from '../../components/ProblemText';
 
 type ShardState = 'waiting' | 'running' | ShardPartitionApplyResult['outcome'];
 
@@ -102,14 +102,7 @@ export function ApplyProgress({
                       blocked: {line.problem?.message ?? 'another job holds this shard'}
                     </Text>
                   )}
-                  {line.state !== 'blocked' && line.problem && (
-                    <Text size="sm" c="red.4" data-testid="progress-problem">
-                      <Text span fw={700} inherit>
-                        {describeErrorCode(line.problem.code)}
-                      </Text>{' '}
-                      — {line.problem.message}
-                    </Text>
-                  )}
+                  {line.state !== 'blocked' && line.problem && <ProblemText problem={line.problem} testId="progress-problem" />}
                   {line.failures.map((failure) => (
                     <Text key={`${failure.table}-${failure.message}`} size="sm" c="red.4" data-testid="progress-failure">
                       {failure.message}

@@ -1,8 +1,8 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, Paper, ScrollArea, Stack, Text } from '@mantine/core';
 import type { ConversionPlanReport, ShardConversionPlan, TableConversionPlan } from '../../../../shared/partitions';
 import { PlanConfirmModal } from '../../components/PlanConfirmModal';
-import { describeErrorCode } from '../../errors';
 import { formatBytes, formatCount, formatDuration, formatUtc } from '../../format';
+import { ProblemText } from '../../components/ProblemText';
 
 /** The shard and table a Convert… button was pressed for. */
 export interface ConvertTarget {
@@ -87,14 +87,7 @@ function ShardCard({ shard }: { shard: ShardConversionPlan }) {
             {action === 'convert' ? 'will convert' : action}
           </Badge>
         </Group>
-        {shard.problem && (
-          <Text size="sm" c="red.4">
-            <Text span fw={700} inherit>
-              {describeErrorCode(shard.problem.code)}
-            </Text>{' '}
-            — {shard.problem.message}
-          </Text>
-        )}
+        {shard.problem && <ProblemText problem={shard.problem} />}
         {plan?.action === 'refused' && (
           <Text size="sm" c="red.4" data-testid="convert-refusal">
             {plan.problem?.message ?? 'the table cannot be converted as it is'}; nothing will run

@@ -1,9 +1,9 @@
 import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
 import type { ConversionReport, ShardConversionPlan, ShardConversionResult } from '../../../../shared/partitions';
-import { describeErrorCode } from '../../errors';
 import { formatCount, formatDuration } from '../../format';
 import { describeSeconds } from './ConvertConfirm';
 import type { ShardConversionProgress } from './use-partitions';
+import { ProblemText } from '../../components/ProblemText';
 
 type ShardState = 'waiting' | 'running' | ShardConversionResult['outcome'];
 
@@ -59,14 +59,7 @@ function ShardLine({ target, live, final }: { target: ShardConversionPlan; live:
             already partitioned; nothing was done
           </Text>
         )}
-        {result?.problem && (
-          <Text size="sm" c={result.outcome === 'blocked' || result.outcome === 'cancelled' ? 'orange.4' : 'red.4'} data-testid="convert-problem">
-            <Text span fw={700} inherit>
-              {describeErrorCode(result.problem.code)}
-            </Text>{' '}
-            — {result.problem.message}
-          </Text>
-        )}
+        {result?.problem && <ProblemText problem={result.problem} color={result.outcome === 'blocked' || result.outcome === 'cancelled' ? 'orange.4' : 'red.4'} testId="convert-problem" />}
       </Table.Td>
     </Table.Tr>
   );

@@ -1,9 +1,9 @@
 import { Badge, Button, Code, CopyButton, Group, Paper, ScrollArea, Stack, Text } from '@mantine/core';
 import type { PartitionPlanReport, ShardPlan, TablePlanReport } from '../../../../shared/partitions';
 import { SectionTitle } from '../../components/SectionTitle';
-import { describeErrorCode } from '../../errors';
 import { formatUtc } from '../../format';
 import { WARNING_COLOUR, WARNING_WORDS } from './partition-view';
+import { ProblemText } from '../../components/ProblemText';
 
 export const statementCount = (plan: PartitionPlanReport) => plan.shards.reduce((sum, shard) => sum + shardStatements(shard), 0);
 export const shardStatements = (shard: ShardPlan) => shard.tables.reduce((sum, table) => sum + table.statements.length, 0);
@@ -64,14 +64,7 @@ function ShardPlanCard({ shard }: { shard: ShardPlan }) {
             </Badge>
           )}
         </Group>
-        {shard.problem && (
-          <Text size="sm" c="red.4">
-            <Text span fw={700} inherit>
-              {describeErrorCode(shard.problem.code)}
-            </Text>{' '}
-            — {shard.problem.message}
-          </Text>
-        )}
+        {shard.problem && <ProblemText problem={shard.problem} />}
         {shard.reachable && count === 0 && (
           <Text size="sm" c="dimmed">
             Every table is covered far enough ahead.
