@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import type { BackfillRequest } from '../../../../shared/backfill';
 import { failureText } from '../../api/failure';
@@ -10,6 +10,7 @@ import { PlanView } from './PlanView';
 import { ProgressCard } from './ProgressCard';
 import { RecentBackfills } from './RecentBackfills';
 import { useBackfillActions, useBackfillProgress, useBackfills, usePlanBackfill } from './use-backfill';
+import { PageHeader } from '../../components/PageHeader';
 
 const HOUR_MS = 3_600_000;
 
@@ -56,14 +57,7 @@ export function BackfillPage() {
 
   return (
     <Stack gap="lg" data-testid="page-backfill">
-      <div>
-        <Title order={2} fw={650}>
-          Backfill
-        </Title>
-        <Text size="sm" c="dimmed">
-          Recompute rollup windows from their source, window by window; resumable after a crash · times in UTC
-        </Text>
-      </div>
+      <PageHeader title="Backfill" subtitle="Recompute rollup windows from their source, window by window; resumable after a crash · times in UTC" />
       <BackfillForm
         values={values}
         onChange={(next) => {

@@ -1,4 +1,4 @@
-import { Alert, Center, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Alert, Center, Loader, Stack, Title } from '@mantine/core';
 import { failureText } from '../../api/failure';
 import { LiveIndicator } from '../../components/LiveIndicator';
 import { HealthBanner } from './HealthBanner';
@@ -6,22 +6,15 @@ import { RedisTable } from './RedisTable';
 import { ShardTable } from './ShardTable';
 import { SummaryCards } from './SummaryCards';
 import { useClusterStatus } from './use-cluster-status';
+import { PageHeader } from '../../components/PageHeader';
 
 export function ClusterOverviewPage() {
   const { data, error, isPending } = useClusterStatus();
   return (
     <Stack gap="lg" data-testid="page-cluster-overview">
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2} fw={650}>
-            Cluster overview
-          </Title>
-          <Text size="sm" c="dimmed">
-            {data ? `Profile ${data.profileName} · ${data.shards.length} shards and Redis` : 'Reading the cluster…'}
-          </Text>
-        </div>
+      <PageHeader title="Cluster overview" subtitle={data ? `Profile ${data.profileName} · ${data.shards.length} shards and Redis` : 'Reading the cluster…'}>
         {data && <LiveIndicator updatedAt={Date.parse(data.checkedAt)} failing={error !== null} testId="last-checked" verb="checked" />}
-      </Group>
+      </PageHeader>
       {error && (
         <Alert data-testid="status-error" color="orange" variant="light" radius="md" title={`Cannot read the cluster status: ${failureText(error, 'the cluster status').title}`}>
           {failureText(error, 'the cluster status').message}

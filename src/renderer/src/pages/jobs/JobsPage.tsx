@@ -1,4 +1,4 @@
-import { Center, Group, Loader, SegmentedControl, Stack, Text, Title } from '@mantine/core';
+import { Center, Loader, SegmentedControl, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { ROLLUP_LEVELS, type RollupLevel } from '../../../../shared/rollup';
 import { LiveIndicator } from '../../components/LiveIndicator';
@@ -10,6 +10,7 @@ import { JobsSummary } from './JobsSummary';
 import { RunTable } from './RunTable';
 import { RUN_HISTORY_LIMIT, useLeaseStatus, useRuns, useWatermarks } from './use-jobs-data';
 import { WatermarkTable } from './WatermarkTable';
+import { PageHeader } from '../../components/PageHeader';
 
 type LevelFilter = RollupLevel | 'all';
 
@@ -25,17 +26,9 @@ export function JobsPage() {
   const updatedAt = Math.min(...[runs, watermarks, lease].map((query) => query.dataUpdatedAt).filter((at) => at > 0));
   return (
     <Stack gap="lg" data-testid="page-jobs">
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2} fw={650}>
-            Jobs
-          </Title>
-          <Text size="sm" c="dimmed">
-            Rollup runs, aggregation time and watermarks on every shard · times in UTC
-          </Text>
-        </div>
+      <PageHeader title="Jobs" subtitle="Rollup runs, aggregation time and watermarks on every shard · times in UTC">
         {Number.isFinite(updatedAt) && <LiveIndicator testId="jobs-updated" updatedAt={updatedAt} failing={failing} />}
-      </Group>
+      </PageHeader>
       {runs.error && <QueryFailure testId="runs-error" error={runs.error} what="the run history" stale={runs.data !== undefined} />}
       {watermarks.error && <QueryFailure testId="watermarks-error" error={watermarks.error} what="the watermarks" stale={watermarks.data !== undefined} />}
       <JobsSummary runs={runs.data} lease={lease} />

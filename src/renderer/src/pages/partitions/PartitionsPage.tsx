@@ -1,4 +1,4 @@
-import { Alert, Button, Center, Group, Loader, SegmentedControl, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Center, Group, Loader, SegmentedControl, Select, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { TABLE_NAMES } from '../../../../shared/contract';
 import type { ShardConversionPlan, ShardPlan } from '../../../../shared/partitions';
@@ -18,6 +18,7 @@ import { PartitionTable, type PickedPartition } from './PartitionTable';
 import { PartitionTimeline } from './PartitionTimeline';
 import { PartitionWarnings } from './PartitionWarnings';
 import { useApplyPartitions, useConversionPlan, useConversionProgress, useConvertTable, usePartitionList, usePartitionProgress, usePlanPartitions } from './use-partitions';
+import { PageHeader } from '../../components/PageHeader';
 
 const ALL = 'all';
 
@@ -96,17 +97,9 @@ export function PartitionsPage() {
 
   return (
     <Stack gap="lg" data-testid="page-partitions">
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2} fw={650}>
-            Partitions
-          </Title>
-          <Text size="sm" c="dimmed">
-            Time-range partitions of the analytics tables on every shard, with rows and sizes · future partitions kept ahead · times in UTC
-          </Text>
-        </div>
+      <PageHeader title="Partitions" subtitle="Time-range partitions of the analytics tables on every shard, with rows and sizes · future partitions kept ahead · times in UTC">
         {report && (report.exact ? <CountedAt at={list.dataUpdatedAt} fetching={list.isFetching} /> : <LiveIndicator testId="partitions-updated" updatedAt={list.dataUpdatedAt} failing={list.error !== null} />)}
-      </Group>
+      </PageHeader>
       {list.error && <QueryFailure testId="partitions-error" error={list.error} what="the partitions" stale={report !== undefined} />}
       {report && <PartitionWarnings report={report} onConvert={openConvert} converting={convert.isPending} />}
       {convert.error && (

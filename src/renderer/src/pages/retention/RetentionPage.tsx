@@ -1,4 +1,4 @@
-import { Alert, Button, Center, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Center, Group, Loader, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import type { PruneReport } from '../../../../shared/retention';
 import { failureText } from '../../api/failure';
@@ -11,6 +11,7 @@ import { PruneProgressCard } from './PruneProgressCard';
 import { PruneReportView } from './PruneReportView';
 import { RunsTable } from './RunsTable';
 import { RECENT_RUNS, useMaintenanceRuns, usePruneDryRun, usePruneNow, usePruneProgress, useRetentionPolicy } from './use-retention';
+import { PageHeader } from '../../components/PageHeader';
 
 /** How long each table keeps its rows, what a prune would remove and keep back, pruning now, and the latest runs. */
 export function RetentionPage() {
@@ -41,17 +42,9 @@ export function RetentionPage() {
 
   return (
     <Stack gap="lg" data-testid="page-retention">
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2} fw={650}>
-            Retention
-          </Title>
-          <Text size="sm" c="dimmed">
-            How long each analytics table keeps its rows; pruning never removes a window the next level has not rolled up · times in UTC
-          </Text>
-        </div>
+      <PageHeader title="Retention" subtitle="How long each analytics table keeps its rows; pruning never removes a window the next level has not rolled up · times in UTC">
         {Number.isFinite(updatedAt) && <LiveIndicator testId="retention-updated" updatedAt={updatedAt} failing={failing} />}
-      </Group>
+      </PageHeader>
       {policy.error && <QueryFailure testId="policy-error" error={policy.error} what="the retention policy" stale={policy.data !== undefined} />}
       {policy.isPending && (
         <Center h={160}>

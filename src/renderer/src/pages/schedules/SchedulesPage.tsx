@@ -1,4 +1,4 @@
-import { Badge, Center, Group, Loader, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Center, Loader, Paper, Stack, Table, Text } from '@mantine/core';
 import { jobDefinition, type ScheduleEntry } from '../../../../shared/schedule';
 import { LiveIndicator } from '../../components/LiveIndicator';
 import { QueryFailure } from '../../components/QueryFailure';
@@ -8,6 +8,7 @@ import { useNow } from '../../hooks/use-now';
 import { CronEditor } from './CronEditor';
 import { EnabledSwitch } from './EnabledSwitch';
 import { useSchedules } from './use-schedules';
+import { PageHeader } from '../../components/PageHeader';
 
 function NextRuns({ schedule, now }: { schedule: ScheduleEntry; now: number }) {
   if (schedule.nextRuns.length === 0) return <Text size="sm" c="dimmed">never</Text>;
@@ -82,17 +83,9 @@ export function SchedulesPage() {
   const disabled = data?.schedules.filter((schedule) => !schedule.enabled) ?? [];
   return (
     <Stack gap="lg" data-testid="page-schedules">
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2} fw={650}>
-            Schedules
-          </Title>
-          <Text size="sm" c="dimmed">
-            When the scheduler holding the cluster lease runs each job · cron read in UTC · changes apply to every scheduler within 30 s
-          </Text>
-        </div>
+      <PageHeader title="Schedules" subtitle="When the scheduler holding the cluster lease runs each job · cron read in UTC · changes apply to every scheduler within 30 s">
         {dataUpdatedAt > 0 && <LiveIndicator testId="schedules-updated" updatedAt={dataUpdatedAt} failing={error !== null} />}
-      </Group>
+      </PageHeader>
       {error && <QueryFailure testId="schedules-error" error={error} what="the schedules" stale={data !== undefined} />}
       {disabled.length > 0 && (
         <Paper withBorder radius="md" px="md" py="sm" bg="var(--mantine-color-orange-light)" data-testid="disabled-banner">
