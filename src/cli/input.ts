@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { z } from 'zod';
 import { StrataError, type ErrorCodeValue } from '../shared/errors';
 
@@ -19,4 +20,22 @@ export function parseUtcOption(name: string, text: string, code: ErrorCodeValue)
   const offset = /([+-]\d{2}:?\d{2})$/.exec(text)?.[1];
   if (offset && !/^[+-]00:?00$/.test(offset)) throw new StrataError(code, `--${name} must be in UTC (end in Z), got '${text}'`);
   return new Date(text);
+}
+
+/**
+ * Asks on the terminal before something destructive: only typing `expected` goes on; anything else declines, and
+ * Ctrl-C at the prompt interrupts. Callers check for a terminal first (without one, only --yes goes on).
+ */
+export async function askToType(question: string, expected: string): Promise<'confirmed' | 'declined' | 'interrupted'> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const interrupt = new AbortController();
+  prompt.on('SIGINT', () => interrupt.abort());
+  try {
+    const answer = await prompt.question(`${question} Type ${expected} to go on: `, { signal: interrupt.signal });
+    return answer.trim() === expected ? 'confirmed' : 'declined';
+  } catch {
+    return 'interrupted';
+  } finally {
+    prompt.close();
+  }
 }

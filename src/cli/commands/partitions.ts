@@ -1,6 +1,5 @@
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { ErrorCode, StrataError, errorCodeName } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, PartitionListReport, PartitionWarning, ShardConversionResult } from '../../shared/partitions';
 import { describeSeconds, requireManagedTable } from '../../main/partitions/convert';
@@ -8,7 +7,7 @@ import { validateHistoryRange, validateKeepAhead, type KeepAhead } from '../../m
 import type { PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult } from '../../main/partitions/service';
 import type { StrataServices } from '../../main/services';
 import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
-import { EXIT_CANCELLED, formatCount, parseUtcOption } from '../input';
+import { EXIT_CANCELLED, askToType, formatCount, parseUtcOption } from '../input';
 import { parseShardList } from './schema';
 
 const rangeTime = (iso: string | null, open: string) => (iso === null ? open : iso.replace(':00:00.000Z', 'Z').replace('T00Z', ''));
@@ -185,21 +184,6 @@ function conversionDisplay(mode: 'bars' | 'lines' | 'none'): { update(event: Con
   };
 }
 
-/** Asks on the terminal for the table name; anything else, or Ctrl-C, leaves every table as it is. */
-async function confirmByName(table: string, shardNames: string[]): Promise<'confirmed' | 'declined' | 'interrupted'> {
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const interrupt = new AbortController();
-  prompt.on('SIGINT', () => interrupt.abort());
-  try {
-    const answer = await prompt.question(`This rewrites ${table} on ${shardNames.join(', ')}. Type the table name to go on: `, { signal: interrupt.signal });
-    return answer.trim() === table ? 'confirmed' : 'declined';
-  } catch {
-    return 'interrupted';
-  } finally {
-    prompt.close();
-  }
-}
-
 interface ConvertOptions {
   table: string;
   shards?: number[];
@@ -239,7 +223,7 @@ async function runConversion(context: CliContext, services: StrataServices, opti
       refuseConversion(context, options, plan, ErrorCode.ConversionRefused, message, 2);
       return;
     }
-    const answer = await confirmByName(options.table, names);
+    const answer = await askToType(`This rewrites ${options.table} on ${names.join(', ')}.`, options.table);
     if (answer !== 'confirmed') {
       const message = answer === 'interrupted' ? 'interrupted; nothing was changed' : `the name typed was not ${options.table}; nothing was changed`;
       refuseConversion(context, options, plan, answer === 'interrupted' ? ErrorCode.Cancelled : ErrorCode.ConversionRefused, message, answer === 'interrupted' ? EXIT_CANCELLED : 2);

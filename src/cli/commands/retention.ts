@@ -1,5 +1,4 @@
 import { Option } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
 import {
@@ -13,7 +12,7 @@ import {
   type RetentionSetRequest,
   type RetentionTable,
 } from '../../shared/retention';
-import { EXIT_CANCELLED, formatCount, shortTime } from '../input';
+import { EXIT_CANCELLED, askToType, formatCount, shortTime } from '../input';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
@@ -120,12 +119,7 @@ function progressLine(progress: PruneProgress): string | undefined {
 async function confirmed(question: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await prompt.question(`${question} Type 'prune' to go on: `)).trim() === 'prune';
-  } finally {
-    prompt.close();
-  }
+  return (await askToType(question, 'prune')) === 'confirmed';
 }
 
 export const registerRetentionCommands: CommandRegistrar = (program, context) => {
