@@ -31,7 +31,7 @@ import { describeConflict, findConflict } from '../conflicts/rules';
 import { osUser } from '../identity';
 import type { ScopedLogger } from '../log';
 import { boundToDate } from '../partitions/planner';
-import { readWatermarks } from '../rollup/watermark';
+import { readWatermarks, type StoredWatermark } from '../rollup/watermark';
 import { PARTITION_SCHEMES, periodStart } from '../schema/partitions';
 import { HISTORY_CONTROL_SHARD, MaintenanceHistory } from './history';
 import { expiredBefore, planTablePrune, retentionCutoff, windowEnd, type PartitionFacts, type WindowTotal } from './planner';
@@ -378,13 +378,14 @@ export class ClusterRetentionService implements RetentionService {
       const tables: TablePrune[] = [];
       try {
         const deadline = Date.now() + context.policy.timeBudgetSeconds * 1000;
+        const watermarks = await readWatermarks(query);
         for (const table of context.tables) {
           const tableStarted = this.clock();
-          const facts = await this.readFacts(query, table, context);
+          const facts = await this.readFacts(query, table, context, watermarks);
           if (!facts) continue;
           const plan = planTablePrune({ table, now: context.now, policy: context.policy, ...facts }, facts.windowRows);
           if (!context.dryRun) {
-            plan.result = await this.execute(query, handle, plan, context, deadline);
+            plan.result = await this.execute(query, handle, plan, context, deadline, facts.partialWindows);
             await this.recordTable(handle, plan, context, tableStarted);
           }
           tables.push(plan);
@@ -446,7 +447,7 @@ export class ClusterRetentionService implements RetentionService {
   }
 
   /** Partitions, expired window totals, and what the next level holds and covers, for one table; undefined when it is missing. */
-  private async readFacts(query: Query, table: RetentionTable, context: RunContext): Promise<TableFacts | undefined> {
+  private async readFacts(query: Query, table: RetentionTable, context: RunContext, watermarks: readonly StoredWatermark[]): Promise<TableFacts | undefined> {
     const { boundKind } = PARTITION_SCHEMES[table];
     const rows = await query<PartitionRow[]>(
       `SELECT PARTITION_NAME AS partition_name, PARTITION_DESCRIPTION AS description, DATA_LENGTH AS data_bytes, INDEX_LENGTH AS index_bytes, TABLE_ROWS AS table_rows
@@ -508,14 +509,21 @@ export class ClusterRetentionService implements RetentionService {
     const read = async (statement: Statement | undefined) => (statement ? query<Array<{ w: number | string; pv?: number | string }>>(statement.sql, statement.params) : []);
     for (const row of await read(nextLevelTotalsSql(table, from, to))) facts.nextLevelTotals.set(Number(row.w) * 1000, Number(row.pv));
     for (const row of await read(rolledUpWindowsSql(table, from, to))) facts.coverage.rolledUpWindows.add(Number(row.w) * 1000);
-    const watermark = (await readWatermarks(query)).find((stored) => stored.level === nextLevel);
+    const watermark = watermarks.find((stored) => stored.level === nextLevel);
     facts.coverage.watermark = watermark?.watermark ?? null;
     facts.coverage.coveredFrom = watermark?.coveredFrom ?? null;
     return facts;
   }
 
   /** Drops the plan's partitions, then deletes its ranges batch by batch until done, out of time, or cancelled. */
-  private async execute(query: Query, handle: ShardHandle, plan: TablePrune, context: RunContext, deadline: number): Promise<TablePruneResult> {
+  private async execute(
+    query: Query,
+    handle: ShardHandle,
+    plan: TablePrune,
+    context: RunContext,
+    deadline: number,
+    partialWindows: ReadonlyMap<number, number>,
+  ): Promise<TablePruneResult> {
     const started = Date.now();
     const table = plan.table;
     const result: TablePruneResult = { droppedPartitions: 0, deletedRows: 0, elapsedMs: 0, complete: false };
@@ -537,9 +545,9 @@ export class ClusterRetentionService implements RetentionService {
         const sql = dropPartitionsSql(table, plan.drops.map((partition) => partition.name));
         await query(sql);
         result.droppedPartitions = plan.drops.length;
-        for (const partition of plan.drops) {
-          await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start >= ? AND window_start < ?', [table, new Date(partition.from ?? 0), new Date(partition.to)]);
-        }
+        // A half-deleted window whose partition went is no longer half anything.
+        const gone = [...partialWindows.keys()].filter((start) => plan.drops.some((drop) => start < Date.parse(drop.to) && (drop.from === null || start >= Date.parse(drop.from))));
+        if (gone.length > 0) await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start IN (?)', [table, gone.map((start) => new Date(start))]);
         this.log.info(`${handle.label}: ${sql}`);
         emit('partitions-dropped', `dropped ${plan.drops.length} partition${plan.drops.length === 1 ? '' : 's'}`);
       }
