@@ -37,7 +37,13 @@ export class KeepAheadSettings {
   async stored(): Promise<KeepAheadOptions> {
     const rows = await this.connections.query<Array<{ value: string }>>(HISTORY_CONTROL_SHARD, 'SELECT value FROM strata_settings WHERE name = ?', [KEEP_AHEAD_SETTING]);
     if (!rows[0]) return {};
-    const parsed = storedSchema.safeParse(JSON.parse(rows[0].value));
+    let value: unknown;
+    try {
+      value = JSON.parse(rows[0].value);
+    } catch {
+      value = undefined;
+    }
+    const parsed = storedSchema.safeParse(value);
     if (!parsed.success) throw new StrataError(ErrorCode.PartitionOptionsInvalid, 'the stored keep-ahead settings are unreadable; set them again with strata partitions ahead');
     const options = parsed.data as KeepAheadOptions;
     validateKeepAhead(options);
