@@ -43,6 +43,21 @@ describe('dispatch', () => {
     expect(await dispatch(handlers, 'cluster:status', 'DROP TABLE', log)).toMatchObject({ ok: false, code: ErrorCode.InvalidInput });
   });
 
+  it.each([
+    ['partitions:apply', {}, 'confirm'],
+    ['partitions:convert', { table: 'analytics_monthly' }, 'confirm'],
+    ['retention:prune', { tables: ['analytics_realtime'] }, 'confirm'],
+    ['retention:plan', { tables: ['visits'] }, 'tables.0'],
+    ['retention:set', {}, 'give at least one setting to change'],
+    ['retention:set', { rawHours: 2.5 }, 'rawHours'],
+    ['retention:runs', { limit: 0 }, 'limit'],
+  ] as const)('refuses %s with %j before any handler runs, naming what is wrong', async (channel, payload, named) => {
+    const { handlers } = handlersWith(async () => status);
+    const result = await dispatch(handlers, channel, payload, log);
+    expect(result).toMatchObject({ ok: false, code: ErrorCode.InvalidInput, message: expect.stringContaining(named) });
+    expect(handlers[channel]).not.toHaveBeenCalled();
+  });
+
   it('runs the handler for a valid call and returns its data', async () => {
     const { handlers, spy } = handlersWith(async () => status);
     expect(await dispatch(handlers, 'cluster:status', undefined, log)).toEqual({ ok: true, data: status });
