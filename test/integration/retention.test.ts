@@ -116,7 +116,7 @@ describe('retention and pruning on a 2-shard cluster', () => {
     const runs = JSON.parse((await cli('retention', 'runs', '--json')).stdout) as MaintenanceRun[];
     expect(runs.find((run) => run.shard === 0 && run.table === 'raw')).toMatchObject({ job: 'prune', outcome: 'ok', rowsRemoved: 600, trigger: 'manual' });
     const [audit] = await query<Array<{ detail: string }>>(0, "SELECT detail FROM strata_audit_log WHERE action = 'retention.prune' ORDER BY id DESC LIMIT 1");
-    expect(audit?.detail).toContain('shard0: raw: dropped 0 partitions, deleted 600 rows kept 1 window (not-rolled-up 1)');
+    expect(audit?.detail).toContain('shard0: raw: dropped 0 partitions, deleted 600 rows; kept 1 window (not-rolled-up 1)');
   });
 
   it('holds back an hour whose raw rows no longer add up to the hourly rollup, with both totals', async () => {

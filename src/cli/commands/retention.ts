@@ -12,7 +12,7 @@ import {
   type RetentionSetRequest,
   type RetentionTable,
 } from '../../shared/retention';
-import { EXIT_CANCELLED, askToType, formatCount, shortTime } from '../input';
+import { EXIT_CANCELLED, askToType, formatCount } from '../input';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
@@ -76,7 +76,7 @@ export function formatPruneReport(report: PruneReport): string {
       continue;
     }
     for (const table of shard.tables) {
-      const parts = [`${shard.name.padEnd(8)} ${table.table.padEnd(19)} cutoff ${shortTime(table.cutoff)}`];
+      const parts = [`${shard.name.padEnd(8)} ${table.table.padEnd(19)} cutoff ${table.cutoff.slice(0, 16)}Z`];
       parts.push(`${table.drops.length} partition${table.drops.length === 1 ? '' : 's'} to drop`);
       parts.push(`${table.deletes.length} range${table.deletes.length === 1 ? '' : 's'} to delete`);
       parts.push(`${formatCount(table.rows)} rows, ${formatBytes(table.bytes)}`);

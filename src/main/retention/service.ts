@@ -150,7 +150,7 @@ function parseStoredPolicy(text: string): RetentionSettings {
 }
 
 function describeTable(table: TablePrune): string {
-  const parts = [`${RETAINED_TABLES[table.table].label}:`];
+  const parts: string[] = [];
   const result = table.result;
   if (result) {
     parts.push(`dropped ${result.droppedPartitions} partition${result.droppedPartitions === 1 ? '' : 's'}, deleted ${result.deletedRows.toLocaleString('en-US')} rows`);
@@ -163,7 +163,7 @@ function describeTable(table: TablePrune): string {
     for (const kept of table.kept) reasons.set(kept.reason, (reasons.get(kept.reason) ?? 0) + 1);
     parts.push(`kept ${table.kept.length} window${table.kept.length === 1 ? '' : 's'} (${[...reasons].map(([reason, n]) => `${reason} ${n}`).join(', ')})`);
   }
-  return parts.join(' ');
+  return `${RETAINED_TABLES[table.table].label}: ${parts.join('; ')}`;
 }
 
 /** Does a partition hold exactly one window, so a plain COUNT(*) of it is that window's total? */
