@@ -66,7 +66,7 @@ function SettingInput({ field, entry, value, onChange }: { field: Field; entry: 
       </Text>
       {minimum && (
         <Text size="xs" c={below ? 'orange.4' : 'dimmed'} fw={below ? 600 : undefined} data-testid={`policy-${field.key}-minimum`}>
-          at least {minimum.value} {field.unit}: {minimum.why}
+          at least {minimum.value} {minimum.value === 1 ? field.unit.replace(/s$/, '') : field.unit}: {minimum.why}
         </Text>
       )}
     </Stack>
