@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PoolConnection } from 'mysql2/promise';
 import { emptyPageView, PATHS, REFERRERS, TrafficModel } from '../src/main/generate/model';
-import { BATCH_ROWS, INSERT_HEAD, TimestampFormatter } from '../src/main/generate/plan';
+import { BATCH_ROWS, INSERT_HEAD, TimestampFormatter } from '../src/main/generate/planner';
 import type { GenerateRequest } from '../src/main/generate/spec';
 import { parseGenerateRequest } from '../src/main/generate/spec';
 import type { ClusterConnections } from '../src/main/cluster/connections';

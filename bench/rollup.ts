@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PoolConnection } from 'mysql2/promise';
-import { DEFAULT_ROLLUP_TUNING, sessionSetupSql } from '../src/main/rollup/plan';
+import { DEFAULT_ROLLUP_TUNING, sessionSetupSql } from '../src/main/rollup/planner';
 import type { ClusterConnections } from '../src/main/cluster/connections';
 import type { TestCluster } from '../test/support/cluster';
 import { startBenchCluster } from './cluster';

@@ -5,7 +5,7 @@ import { RedisShardActivities, type ShardActivityOptions, type ShardActivityRegi
 import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
 import { ClusterPartitionService, type PartitionService, type PartitionServiceOptions } from './partitions/service';
-import { ClusterTableConverter, type TableConverter, type TableConverterOptions } from './partitions/converter';
+import { ClusterTableConverter, type TableConverter, type TableConverterOptions } from './partitions/convert-service';
 import { ClusterRetentionService, type RetentionService, type RetentionServiceOptions } from './retention/service';
 import { ClusterRollupService, type RollupService } from './rollup/service';
 import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';

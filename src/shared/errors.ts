@@ -1,7 +1,30 @@
 /**
- * Numbered error codes, grouped per domain (the thousands digit names the domain).
- * They cross IPC as plain values; the renderer maps them to words and stacks stay in the log.
+ * Numbered error codes, grouped per domain. They cross IPC as plain values; the renderer maps them to words and
+ * stacks stay in the log.
+ *
+ * How ranges are assigned: each domain owns the thousand codes `first … first + 999` listed in ERROR_RANGES,
+ * and a new code takes the next free number of its domain's range (codes are never renumbered once released,
+ * since scripts match on them). A new domain takes the next free thousand and is added to ERROR_RANGES; a unit
+ * test checks every code sits in its domain's range.
  */
+export const ERROR_RANGES = {
+  request: 1000,
+  profile: 2000,
+  cluster: 3000,
+  sandbox: 4000,
+  schema: 5000,
+  generate: 6000,
+  rollup: 7000,
+  scheduler: 8000,
+  partitions: 9000,
+  retention: 10000,
+  backup: 11000,
+  monitor: 12000,
+  traffic: 13000,
+  audit: 14000,
+} as const;
+export type ErrorDomain = keyof typeof ERROR_RANGES;
+
 export const ErrorCode = {
   // 1xxx: request handling
   InvalidInput: 1001,
@@ -31,7 +54,7 @@ export const ErrorCode = {
   GenerateInvalid: 6001,
   GenerateTableMissing: 6002,
   GenerateNoPartition: 6003,
-  // 7xxx: rollups
+  // 7xxx: rollups and backfills
   RollupInvalid: 7001,
   SketchInvalid: 7002,
   RollupSourceIncomplete: 7003,
@@ -41,22 +64,34 @@ export const ErrorCode = {
   BackfillNotFound: 7007,
   BackfillNotResumable: 7008,
   BackfillNotRunning: 7009,
-  // 8xxx: scheduler and cluster lease
+  // 8xxx: scheduler, cluster lease and job conflicts
   ScheduleInvalidCron: 8001,
   ScheduleUnknownJob: 8002,
   LeaseUnavailable: 8003,
   LeaseLost: 8004,
   FencedOut: 8005,
-  // 9xxx: partition maintenance
+  ShardBusy: 8006,
+  // 9xxx: partition maintenance and conversion
   PartitionTableUnmanaged: 9001,
   PartitionApplyFailed: 9002,
   PartitionOptionsInvalid: 9003,
-  RetentionInvalid: 9004,
-  ShardBusy: 9005,
-  PruneFailed: 9006,
   ConversionRefused: 9007,
   ConversionFailed: 9008,
+  // 10xxx: retention and pruning
+  RetentionInvalid: 10001,
+  PruneFailed: 10002,
+  // 11xxx: backups (reserved)
+  // 12xxx: monitoring and alerts (reserved)
+  // 13xxx: traffic charts and the Redis cache (reserved)
+  // 14xxx: audit log
+  AuditQueryInvalid: 14001,
 } as const;
+
+/** The domain an error code belongs to, from its range. */
+export function errorDomain(code: number): ErrorDomain | undefined {
+  const first = Math.floor(code / 1000) * 1000;
+  return (Object.entries(ERROR_RANGES) as Array<[ErrorDomain, number]>).find(([, start]) => start === first)?.[0];
+}
 
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterConnections } from '../../src/main/cluster/connections';
 import { silentLogger } from '../../src/main/log';
-import { ClusterTableConverter } from '../../src/main/partitions/converter';
+import { ClusterTableConverter } from '../../src/main/partitions/convert-service';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { ErrorCode } from '../../src/shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, PartitionListReport } from '../../src/shared/partitions';

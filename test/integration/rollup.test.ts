@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hourlyInsertSql } from '../../src/main/rollup/plan';
+import { hourlyInsertSql } from '../../src/main/rollup/planner';
 import { ClusterRollupService } from '../../src/main/rollup/service';
 import { advanceWatermark } from '../../src/main/rollup/watermark';
 import { silentLogger } from '../../src/main/log';

@@ -29,7 +29,7 @@ const partitionEvent: PartitionApplyEvent = {
     outcome: 'blocked',
     statements: [],
     warnings: [],
-    problem: { code: 9005, message: 'a backup of shard1 has been running since 2026-11-25T04:00:12Z on host db-admin-2 (pid 4121)' },
+    problem: { code: 8006, message: 'a backup of shard1 has been running since 2026-11-25T04:00:12Z on host db-admin-2 (pid 4121)' },
   },
 };
 

@@ -2,7 +2,7 @@ import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
 import { ErrorCode, StrataError, errorCodeName } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, PartitionListReport, PartitionWarning, ShardConversionResult } from '../../shared/partitions';
-import { describeSeconds, requireManagedTable } from '../../main/partitions/convert';
+import { describeSeconds, requireManagedTable } from '../../main/partitions/convert-planner';
 import { validateHistoryRange, validateKeepAhead, type KeepAhead } from '../../main/partitions/planner';
 import type { PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult } from '../../main/partitions/service';
 import type { StrataServices } from '../../main/services';

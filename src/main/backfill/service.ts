@@ -41,7 +41,7 @@ import {
   spansOverlap,
   windowEstimateMs,
   type BackfillStep,
-} from './plan';
+} from './planner';
 
 /** What a finished (or stopped) run of a backfill did in this process. */
 export interface BackfillOutcome {

@@ -3,7 +3,7 @@ import { ErrorCode, StrataError } from '../../shared/errors';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
 import type { ScopedLogger } from '../log';
 import { TrafficModel } from './model';
-import { BATCH_ROWS, insertBatches, type InsertBatch } from './plan';
+import { BATCH_ROWS, insertBatches, type InsertBatch } from './planner';
 import { BoundedQueue } from './queue';
 import { parseGenerateRequest, type GenerateRequest, type GenerateSpec } from './spec';
 

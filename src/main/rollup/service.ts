@@ -43,7 +43,7 @@ import {
   type LevelState,
   type RollupTuning,
   type RollupWindow,
-} from './plan';
+} from './planner';
 import { advanceWatermark, readWatermarks, type ShardQuery } from './watermark';
 
 export type { RollupLevel, RunTrigger } from '../../shared/rollup';

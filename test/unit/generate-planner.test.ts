@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyPageView, PATHS, REFERRERS, TrafficModel } from '../../src/main/generate/model';
-import { BATCH_ROWS, insertBatches, TimestampFormatter, type InsertBatch } from '../../src/main/generate/plan';
+import { BATCH_ROWS, insertBatches, TimestampFormatter, type InsertBatch } from '../../src/main/generate/planner';
 import { BoundedQueue } from '../../src/main/generate/queue';
 import { parseGenerateRequest } from '../../src/main/generate/spec';
 import { shardForSite } from '../../src/shared/routing';

@@ -8,7 +8,7 @@ import { describeShardError, type ClusterConnections, type ShardHandle } from '.
 import type { ShardActivityRegistry } from '../conflicts/registry';
 import type { ScopedLogger } from '../log';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
-import { planConversion, requireManagedTable, type ConversionInput, type TableIndex } from './convert';
+import { planConversion, requireManagedTable, type ConversionInput, type TableIndex } from './convert-planner';
 import { validateKeepAhead, type KeepAheadOptions } from './planner';
 import { PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS } from './service';
 

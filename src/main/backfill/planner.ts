@@ -1,7 +1,7 @@
 import { ErrorCode, StrataError } from '../../shared/errors';
 import type { BackfillState, RefusedRange, TimeEstimate } from '../../shared/backfill';
 import type { RetentionPolicy, RollupLevel } from '../../shared/rollup';
-import { LEVELS, planRange, retentionStart } from '../rollup/plan';
+import { LEVELS, planRange, retentionStart } from '../rollup/planner';
 import { periodStart } from '../schema/partitions';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COPY_BYTES_PER_SECOND, MAX_PARTITIONS, planConversion, type ConversionInput, type TableColumn, type TableIndex } from '../../src/main/partitions/convert';
+import { COPY_BYTES_PER_SECOND, MAX_PARTITIONS, planConversion, type ConversionInput, type TableColumn, type TableIndex } from '../../src/main/partitions/convert-planner';
 import { planTable, type ExistingPartition } from '../../src/main/partitions/planner';
 import { PARTITION_SCHEMES, boundValue, partitionStartFromName, type PartitionedTable } from '../../src/main/schema/partitions';
 import { ErrorCode, StrataError } from '../../src/shared/errors';

@@ -10,7 +10,7 @@ import {
   readyUntil,
   retentionStart,
   sessionSetupSql,
-} from '../../src/main/rollup/plan';
+} from '../../src/main/rollup/planner';
 import { SKETCH_SQL } from '../../src/main/sketch/hll';
 import { ErrorCode } from '../../src/shared/errors';
 import { DEFAULT_RETENTION } from '../../src/shared/rollup';

@@ -17,7 +17,7 @@ import {
   spansOverlap,
   windowEstimateMs,
   type BackfillStep,
-} from '../../src/main/backfill/plan';
+} from '../../src/main/backfill/planner';
 import { ErrorCode } from '../../src/shared/errors';
 import { DEFAULT_RETENTION } from '../../src/shared/rollup';
 
