@@ -1,16 +1,17 @@
 import '@mantine/core/styles.css';
 import './styles.css';
 import { Alert, Center, MantineProvider } from '@mantine/core';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { StrataApiProvider } from './api/context';
+import { createQueryClient } from './api/query-client';
 import { findStrataApi } from './api/web-bridge';
 import { ConsoleShell } from './shell/ConsoleShell';
 import { theme } from './theme';
 
 const api = findStrataApi();
-const queryClient = new QueryClient();
+const queryClient = createQueryClient();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,5 +1,4 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useState } from 'react';
+import { keepPreviousData } from '@tanstack/react-query';
 import type {
   ConversionEvent,
   ConversionPlanRequest,
@@ -9,38 +8,27 @@ import type {
   ShardConversionResult,
   ShardPartitionApplyResult,
 } from '../../../../shared/partitions';
-import { useStrataApi } from '../../api/context';
-import { unwrap } from '../../api/failure';
+import { useChannelMutation, useChannelQuery, useEventState } from '../../api/hooks';
 
 const PARTITIONS_KEY = ['partitions:list'] as const;
 /** Partitions change once an hour at most; the estimates are re-read now and then, exact counts only when asked. */
 export const PARTITIONS_POLL_MS = 30_000;
 
 export function usePartitionList(exact: boolean) {
-  const api = useStrataApi();
-  return useQuery({
-    queryKey: [...PARTITIONS_KEY, exact],
-    queryFn: async () => unwrap(await api.partitions.list({ exact })),
+  return useChannelQuery([...PARTITIONS_KEY, exact], (api) => api.partitions.list({ exact }), {
     // Exact counts read every row of every partition: never on a timer, or whenever the window gets focus.
     refetchInterval: exact ? false : PARTITIONS_POLL_MS,
     refetchOnWindowFocus: !exact,
     placeholderData: keepPreviousData,
-    retry: false,
   });
 }
 
 export function usePlanPartitions() {
-  const api = useStrataApi();
-  return useMutation({ mutationFn: async () => unwrap(await api.partitions.plan()) });
+  return useChannelMutation((api, _request: void) => api.partitions.plan());
 }
 
 export function useApplyPartitions() {
-  const api = useStrataApi();
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: async (request: PartitionApplyRequest) => unwrap(await api.partitions.apply(request)),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: PARTITIONS_KEY }),
-  });
+  return useChannelMutation((api, request: PartitionApplyRequest) => api.partitions.apply(request), { invalidates: PARTITIONS_KEY });
 }
 
 /** What the events have said about one shard of an apply so far. */
@@ -69,27 +57,24 @@ function applyEvent(previous: ReadonlyMap<number, ShardApplyProgress>, event: Pa
   return next;
 }
 
+const noShards = () => new Map();
+
 /** Every apply event this host sends, per shard, and how many arrived; `reset` clears them before a new apply. */
 export function usePartitionProgress() {
-  const api = useStrataApi();
-  const [state, setState] = useState<{ byShard: ReadonlyMap<number, ShardApplyProgress>; received: number }>({ byShard: new Map(), received: 0 });
-  useEffect(() => api.partitions.onProgress((event) => setState((previous) => ({ byShard: applyEvent(previous.byShard, event), received: previous.received + 1 }))), [api]);
-  const reset = useCallback(() => setState({ byShard: new Map(), received: 0 }), []);
-  return { ...state, reset };
+  const { state, received, reset } = useEventState<PartitionApplyEvent, ReadonlyMap<number, ShardApplyProgress>>(
+    (api, listener) => api.partitions.onProgress(listener),
+    applyEvent,
+    noShards,
+  );
+  return { byShard: state, received, reset };
 }
 
 export function useConversionPlan() {
-  const api = useStrataApi();
-  return useMutation({ mutationFn: async (request: ConversionPlanRequest) => unwrap(await api.partitions.convertPlan(request)) });
+  return useChannelMutation((api, request: ConversionPlanRequest) => api.partitions.convertPlan(request));
 }
 
 export function useConvertTable() {
-  const api = useStrataApi();
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: async (request: ConversionRunRequest) => unwrap(await api.partitions.convert(request)),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: PARTITIONS_KEY }),
-  });
+  return useChannelMutation((api, request: ConversionRunRequest) => api.partitions.convert(request), { invalidates: PARTITIONS_KEY });
 }
 
 /** What the events have said about one shard of a conversion so far. */
@@ -116,15 +101,11 @@ function conversionEvent(previous: ReadonlyMap<number, ShardConversionProgress>,
 
 /** Every conversion event this host sends for `table`, per shard; `reset` clears them before a new conversion. */
 export function useConversionProgress(table: string | undefined) {
-  const api = useStrataApi();
-  const [state, setState] = useState<{ byShard: ReadonlyMap<number, ShardConversionProgress>; received: number }>({ byShard: new Map(), received: 0 });
-  useEffect(
-    () =>
-      api.partitions.onConvertProgress((event) => {
-        if (event.table === table) setState((previous) => ({ byShard: conversionEvent(previous.byShard, event), received: previous.received + 1 }));
-      }),
-    [api, table],
+  const { state, received, reset } = useEventState<ConversionEvent, ReadonlyMap<number, ShardConversionProgress>>(
+    (api, listener) => api.partitions.onConvertProgress(listener),
+    (byShard, event) => (event.table === table ? conversionEvent(byShard, event) : undefined),
+    noShards,
+    [table],
   );
-  const reset = useCallback(() => setState({ byShard: new Map(), received: 0 }), []);
-  return { ...state, reset };
+  return { byShard: state, received, reset };
 }

@@ -1,8 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
 import type { PruneProgress, PruneRequest, PruneRunRequest, RetentionSetRequest } from '../../../../shared/retention';
-import { useStrataApi } from '../../api/context';
-import { unwrap } from '../../api/failure';
+import { useChannelMutation, useChannelQuery, useEventState } from '../../api/hooks';
 
 const POLICY_KEY = ['retention:get'] as const;
 const RUNS_KEY = ['retention:runs'] as const;
@@ -13,53 +11,37 @@ export const RUNS_POLL_MS = 10_000;
 export const RECENT_RUNS = 20;
 
 export function useRetentionPolicy() {
-  const api = useStrataApi();
-  return useQuery({ queryKey: POLICY_KEY, queryFn: async () => unwrap(await api.retention.get()), refetchInterval: POLICY_POLL_MS, retry: false });
+  return useChannelQuery(POLICY_KEY, (api) => api.retention.get(), { refetchInterval: POLICY_POLL_MS });
 }
 
 /** Stores a change through the main process, which refuses a retention shorter than the rollup lag and changes nothing. */
 export function useSetRetention() {
-  const api = useStrataApi();
   const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: async (request: RetentionSetRequest) => unwrap(await api.retention.set(request)),
+  return useChannelMutation((api, request: RetentionSetRequest) => api.retention.set(request), {
     onSuccess: (entry) => queryClient.setQueryData(POLICY_KEY, entry),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: POLICY_KEY }),
+    invalidates: POLICY_KEY,
   });
 }
 
 export function useMaintenanceRuns() {
-  const api = useStrataApi();
-  return useQuery({ queryKey: RUNS_KEY, queryFn: async () => unwrap(await api.retention.runs({ limit: RECENT_RUNS })), refetchInterval: RUNS_POLL_MS, retry: false });
+  return useChannelQuery(RUNS_KEY, (api) => api.retention.runs({ limit: RECENT_RUNS }), { refetchInterval: RUNS_POLL_MS });
 }
 
 export function usePruneDryRun() {
-  const api = useStrataApi();
-  return useMutation({ mutationFn: async (request: PruneRequest) => unwrap(await api.retention.plan(request)) });
+  return useChannelMutation((api, request: PruneRequest) => api.retention.plan(request));
 }
 
 export function usePruneNow() {
-  const api = useStrataApi();
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: async (request: PruneRunRequest) => unwrap(await api.retention.prune(request)),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: RUNS_KEY }),
-  });
+  return useChannelMutation((api, request: PruneRunRequest) => api.retention.prune(request), { invalidates: RUNS_KEY });
 }
+
+const noTables = (): ReadonlyMap<string, PruneProgress> => new Map();
+const latestOf = (latest: ReadonlyMap<string, PruneProgress>, progress: PruneProgress) => new Map(latest).set(progressKey(progress.shard, progress.table), progress);
 
 /** The latest progress of each shard and table of the prune in flight, and how many events arrived. */
 export function usePruneProgress() {
-  const api = useStrataApi();
-  const [state, setState] = useState<{ latest: ReadonlyMap<string, PruneProgress>; received: number }>({ latest: new Map(), received: 0 });
-  useEffect(
-    () =>
-      api.retention.onProgress((progress) =>
-        setState((previous) => ({ latest: new Map(previous.latest).set(progressKey(progress.shard, progress.table), progress), received: previous.received + 1 })),
-      ),
-    [api],
-  );
-  const reset = useCallback(() => setState({ latest: new Map(), received: 0 }), []);
-  return { ...state, reset };
+  const { state, received, reset } = useEventState((api, listener: (progress: PruneProgress) => void) => api.retention.onProgress(listener), latestOf, noTables);
+  return { latest: state, received, reset };
 }
 
 export const progressKey = (shard: number, table: string) => `${shard}:${table}`;
