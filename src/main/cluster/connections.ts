@@ -23,7 +23,8 @@ export interface ConnectionOptions {
  */
 export class ClusterConnections {
   private readonly pools = new Map<number, Promise<Pool>>();
-  private redisClient: Redis | undefined;
+  private redisConnection: Redis | undefined;
+  private redisPassword: Promise<string | undefined> | undefined;
   private disposed = false;
   readonly shards: readonly ShardHandle[];
 
@@ -74,22 +75,36 @@ export class ClusterConnections {
     }
   }
 
+  /**
+   * The one Redis client, its password resolved through the secret resolver once, before the client exists: a
+   * missing variable fails here with the resolver's error naming it, not later as NOAUTH from the server.
+   */
+  async redisClient(): Promise<Redis> {
+    if (!this.redisConnection && !this.disposed) {
+      if (!this.redisPassword) {
+        this.redisPassword = this.secrets.resolve(this.profile.redis, 'redis');
+        // A failed resolution is not kept: the next call asks the resolver again.
+        this.redisPassword.catch(() => (this.redisPassword = undefined));
+      }
+      const password = await this.redisPassword;
+      if (!this.disposed) this.redisConnection ??= this.createRedis(password);
+    }
+    return this.redis();
+  }
+
+  /**
+   * The Redis client for callers that cannot wait. Only a profile whose Redis has no password can create it here;
+   * otherwise it must have been created by redisClient() first.
+   */
   redis(): Redis {
     if (this.disposed) throw new StrataError(ErrorCode.Cancelled, 'the cluster connections are closed');
-    if (!this.redisClient) {
-      const { url, passwordEnv } = this.profile.redis;
-      this.redisClient = new Redis(url, {
-        password: passwordEnv ? process.env[passwordEnv] : undefined,
-        lazyConnect: true,
-        connectTimeout: this.options.connectTimeoutMs ?? 3000,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: true,
-        retryStrategy: (attempt) => (attempt > 3 ? null : Math.min(attempt * 200, 1000)),
-      });
-      // Errors surface on the commands that fail; an unhandled 'error' event would crash the host.
-      this.redisClient.on('error', () => {});
+    if (!this.redisConnection) {
+      if (this.profile.redis.passwordEnv) {
+        throw new StrataError(ErrorCode.SecretUnavailable, 'redis: its password has not been resolved yet; use redisClient()');
+      }
+      this.redisConnection = this.createRedis(undefined);
     }
-    return this.redisClient;
+    return this.redisConnection;
   }
 
   redisLabel(): string {
@@ -101,12 +116,26 @@ export class ClusterConnections {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.allSettled(pools.map(async (pool) => (await pool).end()));
-    if (this.redisClient) {
-      const client = this.redisClient;
-      this.redisClient = undefined;
+    if (this.redisConnection) {
+      const client = this.redisConnection;
+      this.redisConnection = undefined;
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     }
+  }
+
+  private createRedis(password: string | undefined): Redis {
+    const client = new Redis(this.profile.redis.url, {
+      password,
+      lazyConnect: true,
+      connectTimeout: this.options.connectTimeoutMs ?? 3000,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      retryStrategy: (attempt) => (attempt > 3 ? null : Math.min(attempt * 200, 1000)),
+    });
+    // Errors surface on the commands that fail; an unhandled 'error' event would crash the host.
+    client.on('error', () => {});
+    return client;
   }
 
   private async createPool(handle: ShardHandle): Promise<Pool> {

@@ -137,7 +137,7 @@ export class ClusterStatusService implements StatusService {
   }
 
   private async readRedis(url: string): Promise<RedisStatus> {
-    const client = this.connections.redis();
+    const client = await this.connections.redisClient();
     if (client.status === 'wait' || client.status === 'end') await client.connect();
     const started = performance.now();
     await client.ping();

@@ -202,7 +202,7 @@ export class RedisShardActivities implements ShardActivityRegistry {
   }
 
   private async redis<T>(work: (client: Redis & ActivityCommands) => Promise<T>): Promise<T> {
-    const client = withActivityCommands(this.connections.redis());
+    const client = withActivityCommands(await this.connections.redisClient());
     try {
       // A lazy client connects on its first command; one whose retries ran out needs a new start.
       if (client.status === 'end') await client.connect().catch(() => {});

@@ -153,7 +153,7 @@ export class RedisLease implements ClusterLease {
   }
 
   private async redis<T>(work: (client: Redis & LeaseCommands) => Promise<T>): Promise<T> {
-    const client = withLeaseCommands(this.connections.redis());
+    const client = withLeaseCommands(await this.connections.redisClient());
     try {
       // A lazy client connects on its first command; one whose retries ran out needs a new start.
       if (client.status === 'end') await client.connect().catch(() => {});
