@@ -82,6 +82,10 @@ export interface StrataApi {
     /** Every table started, partition drop, delete batch and table finished by a prune this host runs. */
     onProgress(listener: (progress: EventPayload<'retention:onProgress'>) => void): Unsubscribe;
   };
+  audit: {
+    /** Who did what, where and when on the cluster (every console, CLI and agent), newest first; filters by kind and time. */
+    list(request: ChannelRequest<'audit:list'>): Promise<Result<ChannelResponse<'audit:list'>>>;
+  };
 }
 
 export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi {
@@ -127,6 +131,9 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       prune: (request) => invoke('retention:prune', request),
       runs: (request) => invoke('retention:runs', request),
       onProgress: (listener) => subscribe('retention:onProgress', listener),
+    },
+    audit: {
+      list: (request) => invoke('audit:list', request),
     },
   };
 }

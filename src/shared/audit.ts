@@ -22,3 +22,28 @@ export const auditEntryRecordSchema = z.object({
   detail: z.string(),
 });
 export type AuditEntryRecord = z.infer<typeof auditEntryRecordSchema>;
+
+/** The domains of the actions Strata writes today (`retention.set`, `schedule.set`, …); a kind filter may name others. */
+export const AUDIT_KINDS = ['backfill', 'partitions', 'retention', 'schedule'] as const;
+
+function parsedJsonDetail(detail: string): unknown {
+  const trimmed = detail.trim();
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return undefined;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A detail on one line: JSON without its spaces, free text with its line breaks folded. */
+export function compactAuditDetail(detail: string): string {
+  const json = parsedJsonDetail(detail);
+  return json === undefined ? detail.trim().replace(/\s*\n\s*/g, ' ') : JSON.stringify(json);
+}
+
+/** A detail to read in full: JSON indented, free text as written. */
+export function fullAuditDetail(detail: string): string {
+  const json = parsedJsonDetail(detail);
+  return json === undefined ? detail : JSON.stringify(json, null, 2);
+}

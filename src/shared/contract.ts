@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditEntryRecordSchema, auditQuerySchema } from './audit';
 import {
   backfillIdRequestSchema,
   backfillListRequestSchema,
@@ -158,6 +159,7 @@ export const channels = {
   'retention:plan': { request: pruneRequestSchema, response: pruneReportSchema },
   'retention:prune': { request: pruneRunRequestSchema, response: pruneReportSchema },
   'retention:runs': { request: maintenanceRunsRequestSchema, response: z.array(maintenanceRunSchema) },
+  'audit:list': { request: auditQuerySchema, response: z.array(auditEntryRecordSchema) },
 } as const;
 
 /**

@@ -31,6 +31,7 @@ export function createHandlers(services: StrataServices): Handlers {
     'retention:plan': (request) => services.retention.plan(request),
     'retention:prune': ({ shards, tables }) => services.retention.prune({ shards, tables, trigger: 'manual' }),
     'retention:runs': (request) => services.retention.runs(request.limit),
+    'audit:list': (request) => services.state.audit.list(request),
   };
 }
 

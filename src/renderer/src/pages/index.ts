@@ -1,4 +1,5 @@
 import type { ComponentType } from 'react';
+import { AuditPage } from './audit/AuditPage';
 import { BackfillPage } from './backfill/BackfillPage';
 import { ClusterOverviewPage } from './cluster-overview/ClusterOverviewPage';
 import { JobsPage } from './jobs/JobsPage';
@@ -19,6 +20,7 @@ export interface ConsolePage {
 /** Adding a page is one entry here; the first page is the start page. */
 export const PAGES: readonly [ConsolePage, ...ConsolePage[]] = [
   { id: 'cluster-overview', label: 'Cluster overview', section: 'Cluster', component: ClusterOverviewPage },
+  { id: 'audit', label: 'Audit log', section: 'Cluster', component: AuditPage },
   { id: 'jobs', label: 'Jobs', section: 'Rollups', component: JobsPage },
   { id: 'schedules', label: 'Schedules', section: 'Rollups', component: SchedulesPage },
   { id: 'backfill', label: 'Backfill', section: 'Rollups', component: BackfillPage },
