@@ -6,7 +6,6 @@ import { isJobName, JOB_NAMES, MAX_CRON_LENGTH, SCHEDULED_JOBS, type JobName, ty
 export const SCHEDULE_TIME_ZONE = 'UTC';
 
 /** Where schedules live: one table on the control shard. */
-export const CONTROL_SHARD = 0;
 export const SCHEDULES_TABLE = 'strata_schedules';
 
 /** A row of strata_schedules; a job without a row follows its default. */

@@ -3,17 +3,18 @@ import { hostname } from 'node:os';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { toFailure } from '../../shared/result';
 import { SCHEDULED_JOBS, type JobName, type RunTrigger, type ScheduleEntry, type ScheduleList, type ScheduleSetRequest } from '../../shared/schedule';
-import { describeShardError, type ClusterConnections } from '../cluster/connections';
+import type { ClusterConnections } from '../cluster/connections';
 import { LeaseKeeper, type LeaseLossReason } from '../lease/keeper';
 import type { ClusterLease, LeaseGrant } from '../lease/lease';
 import { osUser } from '../identity';
+import { Emitter } from '../lifecycle/emitter';
 import type { ScopedLogger } from '../log';
+import { AuditLog, ControlShard, selectRows, type ClusterState } from '../state';
 import type { JobHandlers, JobResult } from './jobs';
 import {
   applyChange,
   assertJobName,
   assertValidCron,
-  CONTROL_SHARD,
   describeChange,
   effectiveSchedules,
   reconcileTasks,
@@ -79,6 +80,10 @@ interface ArmedTask {
   task: ScheduledTask;
 }
 
+/** The parts of the cluster's shared state the scheduler uses: the schedules table and the audit log. */
+export type SchedulerState = Pick<ClusterState, 'control' | 'audit'>;
+
+const SELECT_SCHEDULES = `SELECT job, cron, enabled, updated_at, updated_by FROM ${SCHEDULES_TABLE}`;
 
 /** node-cron's warnings and errors into our log, instead of its own console output. */
 function cronLogger(log: ScopedLogger) {
@@ -96,7 +101,8 @@ export class ClusterScheduler implements SchedulerService {
   private readonly host: string;
   private readonly refreshMs: number;
   private readonly keeper: LeaseKeeper;
-  private readonly listeners = new Set<(event: SchedulerEvent) => void>();
+  private readonly events: Emitter<SchedulerEvent>;
+  private readonly state: SchedulerState;
   private readonly armed = new Map<JobName, ArmedTask>();
   private schedules: EffectiveSchedule[] = effectiveSchedules([]);
   private pending: Array<{ job: JobName; trigger: RunTrigger }> = [];
@@ -106,13 +112,20 @@ export class ClusterScheduler implements SchedulerService {
   private running = false;
   private disposed = false;
 
+  /**
+   * `state` comes from the composition root; a scheduler built alone (a test's second console) gets one on its
+   * own `connections`.
+   */
   constructor(
-    private readonly connections: ClusterConnections,
+    connections: ClusterConnections,
     private readonly lease: ClusterLease,
     private readonly jobs: JobHandlers,
     private readonly log: ScopedLogger,
     options: SchedulerOptions = {},
+    state?: SchedulerState,
   ) {
+    this.state = state ?? standaloneState(connections, log);
+    this.events = new Emitter(log, 'scheduler');
     this.clock = options.clock ?? (() => new Date());
     this.host = (options.host ?? hostname()).slice(0, 255);
     this.actor = (options.actor ?? osUser()).slice(0, 255);
@@ -125,7 +138,7 @@ export class ClusterScheduler implements SchedulerService {
   }
 
   async list(): Promise<ScheduleList> {
-    const rows = await this.connections.query<StoredSchedule[]>(CONTROL_SHARD, `SELECT job, cron, enabled, updated_at, updated_by FROM ${SCHEDULES_TABLE}`);
+    const rows = await this.state.control.query<StoredSchedule[]>(SELECT_SCHEDULES);
     return { schedules: effectiveSchedules(rows).map((schedule) => withNextRuns(schedule)) };
   }
 
@@ -133,38 +146,21 @@ export class ClusterScheduler implements SchedulerService {
     assertJobName(request.job);
     if (request.cron !== undefined) assertValidCron(request.cron);
     const job = request.job;
-    const handle = this.connections.shard(CONTROL_SHARD);
-    const connection = await (await this.connections.pool(CONTROL_SHARD)).getConnection();
-    let after: EffectiveSchedule;
-    try {
-      await connection.beginTransaction();
+    const after = await this.state.control.transaction(async (session) => {
       // The row lock orders concurrent edits of one job, so each audit entry's "from" is what it really replaced.
-      const [rows] = (await connection.query(`SELECT job, cron, enabled, updated_at, updated_by FROM ${SCHEDULES_TABLE} WHERE job = ? FOR UPDATE`, [job])) as unknown as [StoredSchedule[]];
+      const rows = await selectRows<StoredSchedule>(session, `${SELECT_SCHEDULES} WHERE job = ? FOR UPDATE`, [job]);
       const before = effectiveSchedules(rows).find((schedule) => schedule.job === job) as EffectiveSchedule;
       const change = applyChange(before, request);
       const at = this.clock();
       const changedBy = `${this.actor}@${this.host}`.slice(0, 255);
-      await connection.query(
+      await session.query(
         `INSERT INTO ${SCHEDULES_TABLE} (job, cron, enabled, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
          ON DUPLICATE KEY UPDATE cron = VALUES(cron), enabled = VALUES(enabled), updated_at = VALUES(updated_at), updated_by = VALUES(updated_by)`,
         [job, change.cron, change.enabled ? 1 : 0, at, changedBy],
       );
-      await connection.query('INSERT INTO strata_audit_log (at, actor, host, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)', [
-        at,
-        this.actor,
-        this.host,
-        'schedule.set',
-        job,
-        describeChange(before, change),
-      ]);
-      await connection.commit();
-      after = { ...before, ...change, isDefault: false, changedBy, changedAt: at.toISOString() };
-      connection.release();
-    } catch (error) {
-      // A session that failed mid-transaction is not worth reusing.
-      connection.destroy();
-      throw describeShardError(error, handle);
-    }
+      await this.state.audit.write({ at, actor: this.actor, host: this.host, action: 'schedule.set', target: job, detail: describeChange(before, change) }, session);
+      return { ...before, ...change, isDefault: false, changedBy, changedAt: at.toISOString() };
+    });
     this.log.info(`schedule of ${job} set to "${after.cron}" (${after.enabled ? 'enabled' : 'disabled'}) by ${after.changedBy}`);
     if (this.running) await this.refreshSchedules();
     return withNextRuns(after);
@@ -195,8 +191,7 @@ export class ClusterScheduler implements SchedulerService {
   }
 
   onEvent(listener: (event: SchedulerEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.on(listener);
   }
 
   async idle(): Promise<void> {
@@ -206,21 +201,11 @@ export class ClusterScheduler implements SchedulerService {
   async dispose(): Promise<void> {
     await this.stop();
     this.disposed = true;
-    this.listeners.clear();
-  }
-
-  private emit(event: SchedulerEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.log.warn('a scheduler listener failed', error);
-      }
-    }
+    this.events.clear();
   }
 
   private leaseAcquired(grant: LeaseGrant): void {
-    this.emit({ kind: 'lease-acquired', token: grant.holder.token });
+    this.events.emit({ kind: 'lease-acquired', token: grant.holder.token });
     // Whatever was missed while no scheduler (or another one) held the lease runs first, oldest window first.
     for (const schedule of this.schedules) if (schedule.enabled) this.enqueue(schedule.job, 'catch-up');
   }
@@ -228,7 +213,7 @@ export class ClusterScheduler implements SchedulerService {
   private leaseLost(grant: LeaseGrant, reason: LeaseLossReason): void {
     this.pending = [];
     if (reason !== 'stopped') this.currentRun?.abort(new StrataError(ErrorCode.LeaseLost, `lost the scheduler lease (token ${grant.holder.token})`));
-    this.emit({ kind: 'lease-lost', token: grant.holder.token, reason });
+    this.events.emit({ kind: 'lease-lost', token: grant.holder.token, reason });
   }
 
   private scheduleRefresh(): void {
@@ -242,7 +227,7 @@ export class ClusterScheduler implements SchedulerService {
   /** Re-reads the schedules and re-arms the cron tasks that changed; keeps the current ones when shard 0 is down. */
   private async refreshSchedules(): Promise<void> {
     try {
-      const rows = await this.connections.query<StoredSchedule[]>(CONTROL_SHARD, `SELECT job, cron, enabled, updated_at, updated_by FROM ${SCHEDULES_TABLE}`);
+      const rows = await this.state.control.query<StoredSchedule[]>(SELECT_SCHEDULES);
       this.schedules = effectiveSchedules(rows);
     } catch (error) {
       this.log.warn('could not read the schedules; keeping the current ones', error);
@@ -307,7 +292,7 @@ export class ClusterScheduler implements SchedulerService {
       const line = `${job} (${trigger}, token ${run.fencingToken}): ${outcome}, ${summary}`;
       if (outcome === 'ok' || outcome === 'skipped') this.log.info(line);
       else this.log.warn(line);
-      this.emit({ kind: 'run', run });
+      this.events.emit({ kind: 'run', run });
     };
     const handler = this.jobs[job];
     if (!handler) {
@@ -326,6 +311,11 @@ export class ClusterScheduler implements SchedulerService {
       this.currentRun = undefined;
     }
   }
+}
+
+function standaloneState(connections: ClusterConnections, log: ScopedLogger): SchedulerState {
+  const control = new ControlShard(connections);
+  return { control, audit: new AuditLog(control, log) };
 }
 
 function jobOrder(job: JobName): number {
