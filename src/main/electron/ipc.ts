@@ -6,8 +6,11 @@ import { dispatch, type DeliverEvent, type Handlers } from '../ipc/handlers';
 import type { ScopedLogger } from '../log';
 import { isAppUrl, isTrustedSender, type AppLocation } from './policy';
 
+/** The part of Electron's ipcMain this module uses, so a test can register against a stand-in. */
+export type IpcMainHandlers = Pick<IpcMain, 'handle' | 'removeHandler'>;
+
 export interface IpcRegistrationOptions {
-  ipcMain: IpcMain;
+  ipcMain: IpcMainHandlers;
   handlers: Handlers;
   app: AppLocation;
   /** True when the webContents belongs to a window this app created. */
