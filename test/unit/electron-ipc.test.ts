@@ -1,6 +1,5 @@
-import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
-import { registerIpcHandlers, type IpcMainHandlers } from '../../src/main/electron/ipc';
+import { registerIpcHandlers, type IpcMainHandlers, type IpcRegistrationOptions } from '../../src/main/electron/ipc';
 import type { AppLocation } from '../../src/main/electron/policy';
 import type { DeliverEvent, Handlers } from '../../src/main/ipc/handlers';
 import { silentLogger } from '../../src/main/log';
@@ -20,6 +19,9 @@ const status: ClusterStatus = {
   redis: { url: 'redis://127.0.0.1:1/0', reachable: true },
 };
 
+// Electron's own types, reached through the registration's signature (tests may not import electron).
+type IpcMainInvokeEvent = Parameters<Parameters<IpcMainHandlers['handle']>[1]>[0];
+type WebContents = Parameters<IpcRegistrationOptions['isKnownWindow']>[0];
 type InvokeHandler = (event: IpcMainInvokeEvent, payload: unknown) => Promise<Result<unknown>>;
 
 /** Records what is registered, the way Electron's ipcMain would, and lets the test invoke a channel. */
