@@ -12,8 +12,10 @@ import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/l
 import { maintenanceJobHandlers, rollupJobHandlers } from './scheduler/jobs';
 import { ClusterScheduler, type SchedulerOptions, type SchedulerService } from './scheduler/service';
 import { ClusterSchemaService, type SchemaService } from './schema/service';
+import { DisposableStore } from './lifecycle/disposable';
 import type { Logger } from './log';
 import type { SecretResolver } from './secrets';
+import { createClusterState, type ClusterState } from './state';
 
 export interface ServiceOptions {
   profile: Profile;
@@ -37,6 +39,8 @@ export interface ServiceOptions {
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
 export interface StrataServices {
   connections: ClusterConnections;
+  /** The cluster's shared state: control shard, audit log, settings and run history (`strata audit` reads it). */
+  state: ClusterState;
   status: StatusService;
   generator: TrafficGenerator;
   schema: SchemaService;
@@ -63,15 +67,16 @@ export interface StrataServices {
 /** The one composition root: every host builds its services here, so they all behave alike. */
 export function createServices(options: ServiceOptions): StrataServices {
   const connections = new ClusterConnections(options.profile, options.secrets, options.connection);
+  const state = createClusterState(connections, options.logger);
   const status = new ClusterStatusService(connections, options.logger.scope('status'));
   const generator = new GeneratorService(connections, options.logger.scope('generate'));
   const schema = new ClusterSchemaService(connections, options.logger.scope('schema'));
-  const rollup = new ClusterRollupService(connections, options.logger.scope('rollup'));
+  const rollup = new ClusterRollupService(connections, state, options.logger.scope('rollup'));
   const lease = new RedisLease(connections, options.scheduler?.lease);
   const activities = new RedisShardActivities(connections, options.logger.scope('activities'), options.activities);
-  const partitions = new ClusterPartitionService(connections, options.logger.scope('partitions'), activities, options.partitions);
+  const partitions = new ClusterPartitionService(connections, state, options.logger.scope('partitions'), activities, options.partitions);
   const conversion = new ClusterTableConverter(connections, options.logger.scope('conversion'), { ...options.conversion, activities });
-  const retention = new ClusterRetentionService(connections, options.logger.scope('retention'), activities, options.retention);
+  const retention = new ClusterRetentionService(connections, state, options.logger.scope('retention'), activities, options.retention);
   const jobs = { ...rollupJobHandlers(rollup), ...maintenanceJobHandlers({ partitions, retention }) };
   const scheduler = new ClusterScheduler(connections, lease, jobs, options.logger.scope('scheduler'), options.scheduler);
   const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), {
@@ -80,9 +85,11 @@ export function createServices(options: ServiceOptions): StrataServices {
   });
   // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
   // The activity registry goes last: the jobs that hold claims stop first, then what they still hold is released.
-  const disposables = [activities, status, schema, partitions, conversion, retention, generator, rollup, scheduler, backfill];
+  const disposables = new DisposableStore();
+  for (const service of [activities, status, schema, partitions, conversion, retention, generator, rollup, scheduler, backfill]) disposables.add(service);
   return {
     connections,
+    state,
     status,
     generator,
     schema,
@@ -95,8 +102,11 @@ export function createServices(options: ServiceOptions): StrataServices {
     conversion,
     retention,
     async dispose() {
-      for (const service of disposables.reverse()) await service.dispose();
-      await connections.dispose();
+      try {
+        await disposables.dispose();
+      } finally {
+        await connections.dispose();
+      }
     },
   };
 }

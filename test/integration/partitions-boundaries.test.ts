@@ -100,8 +100,8 @@ const tableOf = (report: PruneReport, shard: number, table: Table): TablePrune =
 describe('partition maintenance across a month and a year boundary on a 2-shard cluster', () => {
   let cluster: TestCluster;
   const query = <T>(shard: number, sql: string, params: unknown[] = []) => cluster.services.connections.query<T>(shard, sql, params);
-  const partitionsAt = (now: Date) => new ClusterPartitionService(cluster.services.connections, silentLogger.scope('partitions'), cluster.services.activities, { clock: () => now });
-  const retentionAt = (now: Date) => new ClusterRetentionService(cluster.services.connections, silentLogger.scope('retention'), cluster.services.activities, { clock: () => now });
+  const partitionsAt = (now: Date) => new ClusterPartitionService(cluster.services.connections, cluster.services.state, silentLogger.scope('partitions'), cluster.services.activities, { clock: () => now });
+  const retentionAt = (now: Date) => new ClusterRetentionService(cluster.services.connections, cluster.services.state, silentLogger.scope('retention'), cluster.services.activities, { clock: () => now });
 
   async function readPartitions(shard: number, table: Table): Promise<Partition[]> {
     const rows = await query<Array<{ name: string; description: string }>>(

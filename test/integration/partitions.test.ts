@@ -3,6 +3,7 @@ import { ClusterConnections } from '../../src/main/cluster/connections';
 import { silentLogger } from '../../src/main/log';
 import { ClusterPartitionService, type PartitionApplyEvent } from '../../src/main/partitions/service';
 import { EnvSecretResolver } from '../../src/main/secrets';
+import { createClusterState } from '../../src/main/state';
 import { ErrorCode } from '../../src/shared/errors';
 import type { PartitionListReport } from '../../src/shared/partitions';
 import { runCli } from '../support/cli';
@@ -15,7 +16,8 @@ describe('strata partitions on a 2-shard cluster', () => {
   /** Taken before the schema was applied, so the migration's partitions reach at least this far ahead. */
   let t0: Date;
   const query = <T>(shard: number, sql: string, params: unknown[] = []) => cluster.services.connections.query<T>(shard, sql, params);
-  const serviceAt = (now: Date, connections = cluster.services.connections) => new ClusterPartitionService(connections, silentLogger.scope('partitions'), cluster.services.activities, { clock: () => now });
+  const serviceAt = (now: Date, connections = cluster.services.connections) =>
+    new ClusterPartitionService(connections, createClusterState(connections, silentLogger), silentLogger.scope('partitions'), cluster.services.activities, { clock: () => now });
 
   beforeAll(async () => {
     t0 = new Date();

@@ -40,7 +40,7 @@ describe('retention and pruning on a 2-shard cluster', () => {
 
   /** A retention service whose clock stands `days` ahead, so data written now is already past retention. */
   const serviceAhead = (days: number) =>
-    new ClusterRetentionService(cluster.services.connections, silentLogger.scope('retention'), cluster.services.activities, { clock: () => new Date(Date.now() + days * DAY) });
+    new ClusterRetentionService(cluster.services.connections, cluster.services.state, silentLogger.scope('retention'), cluster.services.activities, { clock: () => new Date(Date.now() + days * DAY) });
 
   beforeAll(async () => {
     cluster = await startTestCluster({ shards: 2 });

@@ -154,7 +154,7 @@ describe('rollups on a 2-shard cluster', () => {
     }
     expect(repeated).toBeGreaterThan(5);
     // A GROUP_CONCAT limit of 10 entries cuts every busier site's SQL sketch; those are rebuilt from raw.
-    const cutShort = new ClusterRollupService(cluster.services.connections, silentLogger.scope('rollup'), { tuning: { sqlSketchBytes: 2 + 4 * 10 } });
+    const cutShort = new ClusterRollupService(cluster.services.connections, cluster.services.state, silentLogger.scope('rollup'), { tuning: { sqlSketchBytes: 2 + 4 * 10 } });
     try {
       expect((await cutShort.runRange('hourly', start, end, { trigger: 'manual' })).ok).toBe(true);
     } finally {

@@ -69,3 +69,21 @@ export async function readTablePartitions(query: MetadataQuery, table: string): 
 export function isPartitioned(partitions: readonly PartitionMetadata[] | undefined): boolean {
   return !!partitions && partitions.some((partition) => partition.name !== null);
 }
+
+/** Estimated rows per named partition (see `estimatedRows`); empty for a missing or unpartitioned table. */
+export function partitionRowEstimates(partitions: readonly PartitionMetadata[] | undefined): Map<string, number> {
+  return new Map((partitions ?? []).flatMap((partition) => (partition.name === null ? [] : [[partition.name, partition.estimatedRows] as const])));
+}
+
+/** Rows, data and index bytes of each table, summed over its partitions. */
+export function tableTotals(partitions: readonly PartitionMetadata[]): Map<string, { estimatedRows: number; dataBytes: number; indexBytes: number }> {
+  const totals = new Map<string, { estimatedRows: number; dataBytes: number; indexBytes: number }>();
+  for (const partition of partitions) {
+    const total = totals.get(partition.table) ?? { estimatedRows: 0, dataBytes: 0, indexBytes: 0 };
+    total.estimatedRows += partition.estimatedRows;
+    total.dataBytes += partition.dataBytes;
+    total.indexBytes += partition.indexBytes;
+    totals.set(partition.table, total);
+  }
+  return totals;
+}

@@ -1,8 +1,9 @@
 import { TABLE_NAMES, type ClusterStatus, type RedisStatus, type ShardStatus } from '../../shared/contract';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import { toFailure } from '../../shared/result';
+import { asProblem } from '../lifecycle/problem';
 import type { ScopedLogger } from '../log';
 import type { ClusterConnections, ShardHandle } from './connections';
+import { readPartitionMetadata, tableTotals } from './partition-metadata';
 
 /** Health target from the operations runbook: queries should answer within 100 ms. */
 export const LATENCY_TARGET_MS = 100;
@@ -11,13 +12,6 @@ const PROBE_TIMEOUT_MS = 5000;
 export interface StatusService {
   get(): Promise<ClusterStatus>;
   dispose(): Promise<void>;
-}
-
-interface TableRow {
-  TABLE_NAME: string;
-  TABLE_ROWS: number | null;
-  DATA_LENGTH: number | null;
-  INDEX_LENGTH: number | null;
 }
 
 function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
@@ -86,8 +80,7 @@ export class ClusterStatusService implements StatusService {
       return await withTimeout(this.readShard(handle, base), `${handle.label} (${handle.config.host}:${handle.config.port})`);
     } catch (error) {
       this.log.warn(`shard ${handle.label} is down`, error);
-      const { code, message } = toFailure(error);
-      return { ...base, problem: { code, message } };
+      return { ...base, problem: asProblem(error) };
     }
   }
 
@@ -96,21 +89,12 @@ export class ClusterStatusService implements StatusService {
     const started = performance.now();
     await this.connections.query(handle.index, 'SELECT 1');
     const latencyMs = performance.now() - started;
-    const tableRows = await this.connections.query<TableRow[]>(
-      handle.index,
-      // Per-partition estimates: for a partitioned InnoDB table, TABLES.TABLE_ROWS counts each empty partition as one row.
-      `SELECT TABLE_NAME, SUM(TABLE_ROWS) AS TABLE_ROWS, SUM(DATA_LENGTH) AS DATA_LENGTH, SUM(INDEX_LENGTH) AS INDEX_LENGTH
-         FROM information_schema.PARTITIONS
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)
-        GROUP BY TABLE_NAME`,
-      [TABLE_NAMES],
-    );
+    // Per-partition estimates: for a partitioned InnoDB table, TABLES.TABLE_ROWS counts each empty partition as one row.
+    const totals = tableTotals(await readPartitionMetadata((sql, params) => this.connections.query(handle.index, sql, params), TABLE_NAMES));
     const schemaVersion = await this.readSchemaVersion(handle);
     const tables = TABLE_NAMES.flatMap((name) => {
-      const row = tableRows.find((candidate) => candidate.TABLE_NAME === name);
-      return row
-        ? [{ table: name, estimatedRows: Number(row.TABLE_ROWS ?? 0), dataBytes: Number(row.DATA_LENGTH ?? 0), indexBytes: Number(row.INDEX_LENGTH ?? 0) }]
-        : [];
+      const total = totals.get(name);
+      return total ? [{ table: name, ...total }] : [];
     });
     return { ...base, reachable: true, serverVersion: versionRow?.version, latencyMs, schemaVersion, tables };
   }

@@ -1,6 +1,7 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { readTablePartitions } from '../cluster/partition-metadata';
 import type { ScopedLogger } from '../log';
 import { TrafficModel } from './model';
 import { BATCH_ROWS, insertBatches, type InsertBatch } from './planner';
@@ -121,10 +122,6 @@ class RunState {
   }
 }
 
-interface PartitionBound {
-  bound: string | null;
-}
-
 export class GeneratorService implements TrafficGenerator {
   private readonly activeRuns = new Set<{ state: RunState; done: Promise<unknown> }>();
 
@@ -188,13 +185,8 @@ export class GeneratorService implements TrafficGenerator {
       );
     }
     // A RANGE-partitioned table rejects rows past its last bound; find that out before inserting anything.
-    const [last] = await this.connections.query<PartitionBound[]>(
-      shard.index,
-      `SELECT PARTITION_DESCRIPTION AS bound FROM information_schema.PARTITIONS
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'analytics_realtime' AND PARTITION_METHOD = 'RANGE'
-        ORDER BY PARTITION_ORDINAL_POSITION DESC LIMIT 1`,
-    );
-    const bound = last?.bound;
+    const partitions = await readTablePartitions((sql, params) => this.connections.query(shard.index, sql, params), 'analytics_realtime');
+    const bound = partitions?.filter((partition) => partition.method === 'RANGE').at(-1)?.description;
     if (bound && bound !== 'MAXVALUE' && Number(bound) < spec.endSecond) {
       throw new StrataError(
         ErrorCode.GenerateNoPartition,

@@ -2,11 +2,15 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, ShardConversionPlan, ShardConversionResult, TableConversionPlan } from '../../shared/partitions';
-import { toFailure } from '../../shared/result';
 import type { RetentionPolicy } from '../../shared/rollup';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { isPartitioned as hasPartitions, readTablePartitions, type MetadataQuery } from '../cluster/partition-metadata';
 import type { ShardActivityRegistry } from '../conflicts/registry';
+import { Emitter } from '../lifecycle/emitter';
+import { asProblem, type Problem } from '../lifecycle/problem';
+import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
+import { acquireNamedLock, releaseNamedLock } from '../state';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { planConversion, requireManagedTable, type ConversionInput, type TableIndex } from './convert-planner';
 import { validateKeepAhead, type KeepAheadOptions } from './planner';
@@ -50,8 +54,7 @@ export interface TableConverterOptions {
   activities?: ShardActivityRegistry;
 }
 
-type Query = <T>(sql: string, params?: unknown[]) => Promise<T>;
-type Problem = { code: number; message: string };
+type Query = MetadataQuery;
 type TableState = Omit<ConversionInput, 'oldest' | 'now' | 'keepAhead' | 'retention'>;
 /** The ALTER's connection: `run` logs the statement first. */
 type Session = { query: Query; run: Query };
@@ -65,11 +68,6 @@ interface AlterOutcome {
 
 /** ER_QUERY_INTERRUPTED: what the ALTER fails with once KILL QUERY reached it. */
 const QUERY_INTERRUPTED = 1317;
-
-function asProblem(error: unknown): Problem {
-  const { code, message } = toFailure(error);
-  return { code, message };
-}
 
 async function readTableState(query: Query, table: PartitionedTable): Promise<TableState> {
   const where = 'TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?';
@@ -93,7 +91,6 @@ async function readTableState(query: Query, table: PartitionedTable): Promise<Ta
     if (row.column_name !== null) index.columns.push(row.column_name);
     indexes.set(row.name, index);
   }
-  const [partitions] = await query<Array<{ n: number }>>(`SELECT COUNT(PARTITION_NAME) AS n FROM information_schema.PARTITIONS WHERE ${where}`, [table]);
   const foreignKeys = await query<Array<{ name: string }>>(
     'SELECT CONSTRAINT_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND (TABLE_NAME = ? OR REFERENCED_TABLE_NAME = ?)',
     [table, table],
@@ -102,7 +99,7 @@ async function readTableState(query: Query, table: PartitionedTable): Promise<Ta
     ...state,
     columns: columns.map((column) => ({ name: column.name, type: column.type, nullable: column.nullable === 'YES' })),
     indexes: [...indexes.values()],
-    partitioned: Number(partitions?.n ?? 0) > 0,
+    partitioned: await isPartitioned(query, table),
     foreignKeys: foreignKeys.map((key) => key.name),
     estimatedRows: Number(size.rows ?? 0),
     dataBytes: Number(size.data ?? 0),
@@ -116,8 +113,7 @@ async function exactCount(query: Query, table: PartitionedTable): Promise<number
 }
 
 async function isPartitioned(query: Query, table: PartitionedTable): Promise<boolean> {
-  const [row] = await query<Array<{ n: number }>>('SELECT COUNT(PARTITION_NAME) AS n FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
-  return Number(row?.n ?? 0) > 0;
+  return hasPartitions(await readTablePartitions(query, table));
 }
 
 /** What information_schema.PROCESSLIST says about the ALTER: MariaDB reports stages and a per-stage PROGRESS, MySQL neither. */
@@ -139,10 +135,8 @@ export class ClusterTableConverter implements TableConverter {
   private readonly retention: RetentionPolicy | undefined;
   private readonly progressIntervalMs: number;
   private readonly activities: ShardActivityRegistry | undefined;
-  private readonly running = new Set<Promise<unknown>>();
-  private readonly stops = new Set<AbortController>();
-  private readonly listeners = new Set<(event: ConversionEvent) => void>();
-  private disposed = false;
+  private readonly work = new WorkTracker('table conversion');
+  private readonly progress: Emitter<ConversionEvent>;
 
   constructor(
     private readonly connections: ClusterConnections,
@@ -155,10 +149,11 @@ export class ClusterTableConverter implements TableConverter {
     this.retention = options.retention;
     this.progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.activities = options.activities;
+    this.progress = new Emitter(log, 'conversion progress');
   }
 
   plan(request: ConversionRequest): Promise<ConversionPlanReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const table = requireManagedTable(request.table);
       const targets = this.targets(request.shards);
       const now = this.clock();
@@ -179,51 +174,23 @@ export class ClusterTableConverter implements TableConverter {
   }
 
   convert(request: ConversionRunOptions): Promise<ConversionReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const table = requireManagedTable(request.table);
       const targets = this.targets(request.shards);
-      const stop = new AbortController();
-      const forward = () => stop.abort();
-      request.signal?.addEventListener('abort', forward, { once: true });
-      if (request.signal?.aborted) stop.abort();
-      this.stops.add(stop);
-      const emit = (event: ConversionEvent) => {
-        for (const listener of [request.onProgress, ...this.listeners]) {
-          try {
-            listener?.(event);
-          } catch (error) {
-            this.log.warn('a conversion progress listener failed', error);
-          }
-        }
-      };
-      try {
-        const shards = await Promise.all(targets.map((handle) => this.claimAndConvert(handle, table, emit, stop.signal)));
-        return { table, ok: shards.every((shard) => shard.outcome === 'converted' || shard.outcome === 'already-partitioned'), shards };
-      } finally {
-        request.signal?.removeEventListener('abort', forward);
-        this.stops.delete(stop);
-      }
+      const signal = request.signal ? AbortSignal.any([request.signal, this.work.signal]) : this.work.signal;
+      const emit = (event: ConversionEvent) => this.progress.emit(event, request.onProgress);
+      const shards = await Promise.all(targets.map((handle) => this.claimAndConvert(handle, table, emit, signal)));
+      return { table, ok: shards.every((shard) => shard.outcome === 'converted' || shard.outcome === 'already-partitioned'), shards };
     });
   }
 
   onProgress(listener: (event: ConversionEvent) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.progress.on(listener);
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
-    for (const stop of this.stops) stop.abort();
-    await Promise.allSettled([...this.running]);
-    this.listeners.clear();
-  }
-
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.disposed) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the table converter is shutting down'));
-    const promise = work();
-    this.running.add(promise);
-    void promise.finally(() => this.running.delete(promise)).catch(() => {});
-    return promise;
+    await this.work.dispose();
+    this.progress.clear();
   }
 
   /** Every shard asked for, or all; an unknown index throws before any shard is touched. */
@@ -294,8 +261,7 @@ export class ClusterTableConverter implements TableConverter {
           return query<T>(sql, params);
         };
         // GET_LOCK belongs to the session: the lock, the fresh read, the table lock and the ALTER share this connection.
-        const [lock] = await query<Array<{ acquired: number | null }>>('SELECT GET_LOCK(?, ?) AS acquired', [PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS]);
-        if (Number(lock?.acquired) !== 1) {
+        if (!(await acquireNamedLock(session, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS))) {
           throw new StrataError(
             ErrorCode.ConversionFailed,
             `${handle.label}: lock ${PARTITION_LOCK_NAME} is still held after ${PARTITION_LOCK_WAIT_SECONDS} s by another session changing partitions; try again when it has finished`,
@@ -315,10 +281,7 @@ export class ClusterTableConverter implements TableConverter {
             result = finish(done.outcome, done.problem);
           }
         } finally {
-          released = await connection.query('SELECT RELEASE_LOCK(?)', [PARTITION_LOCK_NAME]).then(
-            () => true,
-            () => false,
-          );
+          released = await releaseNamedLock(session, PARTITION_LOCK_NAME);
         }
         // A connection the shard dropped during the ALTER must not go back to the pool.
         if (released) connection.release();

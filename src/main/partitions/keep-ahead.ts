@@ -1,10 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import type { ClusterConnections } from '../cluster/connections';
 import { osUser } from '../identity';
-import type { ScopedLogger } from '../log';
-import { MaintenanceHistory, HISTORY_CONTROL_SHARD } from '../retention/history';
+import type { ClusterState } from '../state';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { DEFAULT_KEEP_AHEAD, describeKeepAhead, validateKeepAhead, type KeepAhead, type KeepAheadOptions } from './planner';
 
@@ -24,22 +22,15 @@ export interface KeepAheadEntry {
 
 /** Reads and changes how far ahead each table keeps partitions, stored on the control shard and audited. */
 export class KeepAheadSettings {
-  private readonly history: MaintenanceHistory;
-
-  constructor(
-    private readonly connections: ClusterConnections,
-    log: ScopedLogger,
-  ) {
-    this.history = new MaintenanceHistory(connections, log);
-  }
+  constructor(private readonly state: Pick<ClusterState, 'settings' | 'audit'>) {}
 
   /** The stored overrides; an unreadable control shard or row gives none, which only means the defaults. */
   async stored(): Promise<KeepAheadOptions> {
-    const rows = await this.connections.query<Array<{ value: string }>>(HISTORY_CONTROL_SHARD, 'SELECT value FROM strata_settings WHERE name = ?', [KEEP_AHEAD_SETTING]);
-    if (!rows[0]) return {};
+    const setting = await this.state.settings.read(KEEP_AHEAD_SETTING);
+    if (!setting) return {};
     let value: unknown;
     try {
-      value = JSON.parse(rows[0].value);
+      value = JSON.parse(setting.value);
     } catch {
       value = undefined;
     }
@@ -64,14 +55,9 @@ export class KeepAheadSettings {
     const at = new Date();
     const actor = osUser();
     const host = hostname();
-    await this.connections.query(
-      HISTORY_CONTROL_SHARD,
-      `INSERT INTO strata_settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at), updated_by = VALUES(updated_by)`,
-      [KEEP_AHEAD_SETTING, JSON.stringify(next), at, `${actor}@${host}`.slice(0, 255)],
-    );
+    await this.state.settings.write({ name: KEEP_AHEAD_SETTING, value: JSON.stringify(next), updatedAt: at, updatedBy: `${actor}@${host}` });
     const before = current[table as PartitionedTable] ?? DEFAULT_KEEP_AHEAD[table as PartitionedTable];
-    await this.history.audit({ at, actor, host, action: 'partitions.keep-ahead', target: table, detail: `${describeKeepAhead(before)} → ${describeKeepAhead(keep)}` });
+    await this.state.audit.writeBestEffort({ at, actor, host, action: 'partitions.keep-ahead', target: table, detail: `${describeKeepAhead(before)} → ${describeKeepAhead(keep)}` });
     return this.entries(next);
   }
 }

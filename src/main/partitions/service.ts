@@ -17,12 +17,16 @@ import type {
   TablePartitions,
   TablePlanReport,
 } from '../../shared/partitions';
-import { toFailure } from '../../shared/result';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { readPartitionMetadata, type MetadataQuery, type PartitionMetadata } from '../cluster/partition-metadata';
 import type { ShardActivityRegistry } from '../conflicts/registry';
 import { osUser } from '../identity';
+import { Emitter } from '../lifecycle/emitter';
+import { asProblem } from '../lifecycle/problem';
+import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
-import { MaintenanceHistory, type MaintenanceRunRow } from '../retention/history';
+import type { MaintenanceRunEntry } from '../retention/runs';
+import { withNamedLock, type ClusterState } from '../state';
 import type { RunTrigger } from '../../shared/rollup';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { KeepAheadSettings } from './keep-ahead';
@@ -33,8 +37,6 @@ export const PARTITION_LOCK_NAME = 'strata_partitions';
 export const PARTITION_LOCK_WAIT_SECONDS = 10;
 
 const MANAGED_TABLES = Object.keys(PARTITION_SCHEMES) as PartitionedTable[];
-
-type Problem = { code: number; message: string };
 
 export type { AppliedStatement, PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult, ShardPlan, TablePlanReport };
 
@@ -75,12 +77,12 @@ function describeShardApply(shard: ShardPartitionApplyResult): string {
   return parts.join('; ');
 }
 
-function historyRow(shard: ShardPartitionApplyResult, runId: string, trigger: string, host: string, startedAt: Date, finishedAt: Date): MaintenanceRunRow {
+function historyRow(shard: ShardPartitionApplyResult, runId: string, trigger: string, host: string, startedAt: Date, finishedAt: Date): MaintenanceRunEntry {
   return {
     job: 'partitions',
     runId,
     shard: shard.index,
-    table: null,
+    level: null,
     windowStart: null,
     windowEnd: null,
     trigger,
@@ -88,7 +90,6 @@ function historyRow(shard: ShardPartitionApplyResult, runId: string, trigger: st
     startedAt,
     finishedAt,
     outcome: shard.outcome === 'failed' ? 'failed' : shard.outcome === 'blocked' ? 'blocked' : 'ok',
-    rowsRemoved: 0,
     fencingToken: null,
     detail: describeShardApply(shard),
     error: shard.outcome === 'failed' ? describeShardApply(shard) : null,
@@ -101,48 +102,26 @@ export interface PartitionServiceOptions {
   keepAhead?: KeepAheadOptions;
 }
 
-interface PartitionRow {
-  table_name: string;
-  partition_name: string | null;
-  ordinal: number | null;
-  description: string | null;
-  table_rows: number | null;
-  data_bytes: number | null;
-  index_bytes: number | null;
-}
-
-type Query = <T>(sql: string, params?: unknown[]) => Promise<T>;
+type Query = MetadataQuery;
 
 /** What one shard's tables look like now, read in one pass. */
 interface ShardSnapshot {
-  rows: Map<string, PartitionRow[]>;
+  rows: Map<string, PartitionMetadata[]>;
   catchAllRows: Map<string, number>;
 }
 
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
-function asProblem(error: unknown): Problem {
-  const { code, message } = toFailure(error);
-  return { code, message };
-}
-
 async function readSnapshot(query: Query): Promise<ShardSnapshot> {
-  const found = await query<PartitionRow[]>(
-    `SELECT TABLE_NAME AS table_name, PARTITION_NAME AS partition_name, PARTITION_ORDINAL_POSITION AS ordinal,
-            PARTITION_DESCRIPTION AS description, TABLE_ROWS AS table_rows, DATA_LENGTH AS data_bytes, INDEX_LENGTH AS index_bytes
-       FROM information_schema.PARTITIONS
-      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)
-      ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION`,
-    [MANAGED_TABLES],
-  );
-  const rows = new Map<string, PartitionRow[]>(MANAGED_TABLES.map((table) => [table, []]));
-  for (const row of found) rows.get(row.table_name)?.push(row);
+  const found = await readPartitionMetadata(query, MANAGED_TABLES);
+  const rows = new Map<string, PartitionMetadata[]>(MANAGED_TABLES.map((table) => [table, []]));
+  for (const partition of found) rows.get(partition.table)?.push(partition);
   const catchAllRows = new Map<string, number>();
   // The estimate of a partition nobody expects rows in is often 0 when it is not: this warning needs a real count.
   for (const [table, partitions] of rows) {
-    const catchAll = partitions.find((row) => row.description === 'MAXVALUE');
-    if (!catchAll?.partition_name) continue;
-    const [count] = await query<Array<{ n: number }>>(`SELECT COUNT(*) AS n FROM ${quote(table)} PARTITION (${quote(catchAll.partition_name)})`);
+    const catchAll = partitions.find((partition) => partition.description === 'MAXVALUE');
+    if (!catchAll?.name) continue;
+    const [count] = await query<Array<{ n: number }>>(`SELECT COUNT(*) AS n FROM ${quote(table)} PARTITION (${quote(catchAll.name)})`);
     catchAllRows.set(table, Number(count?.n ?? 0));
   }
   return { rows, catchAllRows };
@@ -159,7 +138,7 @@ export interface HistoryRangeRequest {
 }
 
 function existingPartitions(snapshot: ShardSnapshot, table: string): ExistingPartition[] {
-  return (snapshot.rows.get(table) ?? []).map((row) => ({ name: row.partition_name, description: row.description, ordinal: row.ordinal === null ? null : Number(row.ordinal) }));
+  return (snapshot.rows.get(table) ?? []).map((partition) => ({ name: partition.name, description: partition.description, ordinal: partition.ordinal }));
 }
 
 function planSnapshot(snapshot: ShardSnapshot, now: Date, keepAhead: KeepAheadOptions | undefined): TablePlan[] {
@@ -181,17 +160,16 @@ async function exactCounts(query: Query, table: string, names: string[]): Promis
 export class ClusterPartitionService implements PartitionService {
   private readonly clock: () => Date;
   private readonly keepAhead: KeepAheadOptions | undefined;
-  private readonly running = new Set<Promise<unknown>>();
-  private readonly listeners = new Set<(event: PartitionApplyEvent) => void>();
-  private readonly history: MaintenanceHistory;
+  private readonly work = new WorkTracker('partition');
+  private readonly progress: Emitter<PartitionApplyEvent>;
   /** How far ahead each table keeps partitions, as stored in the cluster (`strata partitions ahead`). */
   readonly settings: KeepAheadSettings;
   private readonly host: string;
   private readonly actor: string;
-  private disposed = false;
 
   constructor(
     private readonly connections: ClusterConnections,
+    private readonly state: ClusterState,
     private readonly log: ScopedLogger,
     private readonly activities: ShardActivityRegistry,
     options: PartitionServiceOptions = {},
@@ -199,14 +177,14 @@ export class ClusterPartitionService implements PartitionService {
     if (options.keepAhead) validateKeepAhead(options.keepAhead);
     this.clock = options.clock ?? (() => new Date());
     this.keepAhead = options.keepAhead;
-    this.history = new MaintenanceHistory(connections, log);
-    this.settings = new KeepAheadSettings(connections, log);
+    this.progress = new Emitter(log, 'partition progress');
+    this.settings = new KeepAheadSettings(state);
     this.host = hostname().slice(0, 255);
     this.actor = osUser();
   }
 
   list(options: { exact?: boolean } = {}): Promise<PartitionListReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const now = this.clock();
       const keepAhead = await this.currentKeepAhead();
       const shards = await Promise.all(this.connections.shards.map((handle) => this.listShard(handle, now, options.exact ?? false, keepAhead)));
@@ -215,7 +193,7 @@ export class ClusterPartitionService implements PartitionService {
   }
 
   plan(): Promise<PartitionPlanReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const now = this.clock();
       const keepAhead = await this.currentKeepAhead();
       const shards = await Promise.all(
@@ -235,18 +213,18 @@ export class ClusterPartitionService implements PartitionService {
   }
 
   apply(options: PartitionApplyOptions = {}): Promise<PartitionApplyReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const planAhead: ShardPlanner = async (snapshot) => planSnapshot(snapshot, this.clock(), await this.currentKeepAhead());
       return this.applyEverywhere(options, planAhead, 'adding future partitions');
     });
   }
 
   planHistory(request: HistoryRangeRequest): Promise<PartitionPlanReport> {
-    return this.track(() => this.planHistoryChecked(request));
+    return this.work.track(() => this.planHistoryChecked(request));
   }
 
   addHistory(request: HistoryRangeRequest & Omit<PartitionApplyOptions, 'shards'>): Promise<PartitionApplyReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       // Every shard is planned first: a range one shard refuses (overlap) changes no shard at all.
       await this.planHistoryChecked(request);
       const planRange: ShardPlanner = async (snapshot) => [planHistoryRange({ ...request, partitions: existingPartitions(snapshot, request.table) })];
@@ -287,25 +265,17 @@ export class ClusterPartitionService implements PartitionService {
     return (async () => {
       const indexes = options.shards ? [...new Set(options.shards)] : this.connections.shards.map((handle) => handle.index);
       const targets = indexes.map((index) => this.connections.shard(index));
-      const emit = (event: PartitionApplyEvent) => {
-        for (const listener of [options.onProgress, ...this.listeners]) {
-          try {
-            listener?.(event);
-          } catch (error) {
-            this.log.warn('a partition progress listener failed', error);
-          }
-        }
-      };
+      const emit = (event: PartitionApplyEvent) => this.progress.emit(event, options.onProgress);
       const runId = randomUUID();
       const shards = await Promise.all(
         targets.map(async (handle) => {
           const startedAt = this.clock();
           const result = await this.applyShard(handle, emit, planShard, detail);
-          await this.history.record(historyRow(result, runId, options.trigger ?? 'manual', this.host, startedAt, this.clock()));
+          await this.state.history.record(historyRow(result, runId, options.trigger ?? 'manual', this.host, startedAt, this.clock()));
           return result;
         }),
       );
-      await this.history.audit({
+      await this.state.audit.writeBestEffort({
         at: this.clock(),
         actor: this.actor,
         host: this.host,
@@ -318,22 +288,12 @@ export class ClusterPartitionService implements PartitionService {
   }
 
   onProgress(listener: (event: PartitionApplyEvent) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.progress.on(listener);
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
-    await Promise.allSettled([...this.running]);
-    this.listeners.clear();
-  }
-
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.disposed) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the partition service is shutting down'));
-    const promise = work();
-    this.running.add(promise);
-    void promise.finally(() => this.running.delete(promise)).catch(() => {});
-    return promise;
+    await this.work.dispose();
+    this.progress.clear();
   }
 
   /** Stored per-table settings, with the constructor's (tests, embedders) on top; defaults where neither says. */
@@ -359,20 +319,20 @@ export class ClusterPartitionService implements PartitionService {
       const plans = planSnapshot(snapshot, now, keepAhead);
       const tables: TablePartitions[] = [];
       for (const [position, table] of MANAGED_TABLES.entries()) {
-        const rows = (snapshot.rows.get(table) ?? []).filter((row) => row.partition_name !== null);
-        const counts = exact ? await exactCounts(query, table, rows.map((row) => row.partition_name ?? '')) : undefined;
+        const rows = (snapshot.rows.get(table) ?? []).filter((partition) => partition.name !== null);
+        const counts = exact ? await exactCounts(query, table, rows.map((partition) => partition.name ?? '')) : undefined;
         const { boundKind } = PARTITION_SCHEMES[table];
         const toIso = (description: string | null) => (description === null || description === 'MAXVALUE' ? null : boundToDate(Number(description), boundKind).toISOString());
-        const partitions = rows.map((row, at): PartitionInfo => {
-          const name = row.partition_name ?? '';
+        const partitions = rows.map((partition, at): PartitionInfo => {
+          const name = partition.name ?? '';
           return {
             name,
-            ordinal: Number(row.ordinal),
+            ordinal: Number(partition.ordinal),
             from: at === 0 ? null : toIso(rows[at - 1]?.description ?? null),
-            to: toIso(row.description),
-            rows: counts?.get(name) ?? Number(row.table_rows ?? 0),
-            dataBytes: Number(row.data_bytes ?? 0),
-            indexBytes: Number(row.index_bytes ?? 0),
+            to: toIso(partition.description),
+            rows: counts?.get(name) ?? partition.estimatedRows,
+            dataBytes: partition.dataBytes,
+            indexBytes: partition.indexBytes,
           };
         });
         tables.push({ table, partitioned: partitions.length > 0, partitions, warnings: plans[position]?.warnings ?? [] });
@@ -414,14 +374,13 @@ export class ClusterPartitionService implements PartitionService {
       const session = connection;
       const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
       // GET_LOCK belongs to the session, so the lock, the fresh read and the DDL all use this one connection.
-      const [lock] = await query<Array<{ acquired: number | null }>>('SELECT GET_LOCK(?, ?) AS acquired', [PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS]);
-      if (Number(lock?.acquired) !== 1) {
+      const busy = () => {
         throw new StrataError(
           ErrorCode.PartitionApplyFailed,
           `${handle.label}: lock ${PARTITION_LOCK_NAME} is still held after ${PARTITION_LOCK_WAIT_SECONDS} s by another session adding partitions; try again when it has finished`,
         );
-      }
-      try {
+      };
+      await withNamedLock(session, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS, async () => {
         const plans = await planShard(await readSnapshot(query));
         for (const plan of plans) warnings.push(...plan.warnings);
         const work = plans.flatMap((plan) => plan.statements.map((sql) => ({ table: plan.table, sql })));
@@ -442,9 +401,7 @@ export class ClusterPartitionService implements PartitionService {
             emit({ kind: 'statement-finished', ...step, ok: false, message: problem.message });
           }
         }
-      } finally {
-        await connection.query('SELECT RELEASE_LOCK(?)', [PARTITION_LOCK_NAME]).catch(() => {});
-      }
+      }, busy);
       connection.release();
       const failed = statements.some((statement) => !statement.ok);
       return { index: handle.index, name: handle.label, outcome: failed ? 'failed' : statements.length > 0 ? 'applied' : 'up-to-date', statements, warnings };

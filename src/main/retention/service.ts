@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type { PoolConnection } from 'mysql2/promise';
 import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import { toFailure } from '../../shared/result';
 import type { RunTrigger } from '../../shared/rollup';
 import {
   DEFAULT_RETENTION_SETTINGS,
@@ -26,16 +25,21 @@ import {
   type TablePruneResult,
 } from '../../shared/retention';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { readTablePartitions, isPartitioned } from '../cluster/partition-metadata';
 import type { ActivityClaim, ShardActivityRegistry } from '../conflicts/registry';
 import { describeConflict, findConflict } from '../conflicts/rules';
 import { osUser } from '../identity';
+import { Emitter } from '../lifecycle/emitter';
+import { asProblem } from '../lifecycle/problem';
+import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
 import { boundToDate } from '../partitions/planner';
 import { readWatermarks, type StoredWatermark } from '../rollup/watermark';
 import { PARTITION_SCHEMES, periodStart } from '../schema/partitions';
-import { HISTORY_CONTROL_SHARD, MaintenanceHistory } from './history';
+import { readCompletedWindows, withNamedLock, type ClusterState } from '../state';
 import { expiredBefore, planTablePrune, retentionCutoff, windowEnd, type PartitionFacts, type WindowTotal } from './planner';
-import { deleteBatchSql, dropPartitionsSql, nextLevelTotalsSql, rolledUpWindowsSql, unionAll, windowTotalsSql, type Statement, type TotalsSource } from './sql';
+import { readMaintenanceRuns, type MaintenanceRunEntry } from './runs';
+import { deleteBatchSql, dropPartitionsSql, nextLevelTotalsSql, unionAll, windowTotalsSql, type Statement, type TotalsSource } from './sql';
 
 export interface PruneOptions extends PruneRequest {
   trigger?: RunTrigger;
@@ -80,7 +84,6 @@ export interface RetentionServiceOptions {
 }
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T>;
-type Problem = { code: number; message: string };
 
 interface StoredPolicy {
   policy: RetentionSettings;
@@ -97,14 +100,6 @@ interface TableFacts {
   nextLevelTotals: Map<number, number>;
   coverage: { watermark: Date | null; coveredFrom: Date | null; rolledUpWindows: Set<number> };
   partialWindows: Map<number, number>;
-}
-
-interface PartitionRow {
-  partition_name: string | null;
-  description: string | null;
-  data_bytes: number | string | null;
-  index_bytes: number | string | null;
-  table_rows: number | string | null;
 }
 
 interface RunContext {
@@ -130,11 +125,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
-
-function asProblem(error: unknown): Problem {
-  const { code, message } = toFailure(error);
-  return { code, message };
-}
 
 /** The policy merged over the defaults, so a setting added by a later version has a value on an older row. */
 function parseStoredPolicy(text: string): RetentionSettings {
@@ -177,13 +167,12 @@ export class ClusterRetentionService implements RetentionService {
   private readonly clock: () => Date;
   private readonly host: string;
   private readonly actor: string;
-  private readonly history: MaintenanceHistory;
-  private readonly listeners = new Set<(progress: PruneProgress) => void>();
-  private readonly running = new Set<Promise<unknown>>();
-  private readonly shutdown = new AbortController();
+  private readonly progress: Emitter<PruneProgress>;
+  private readonly work = new WorkTracker('retention');
 
   constructor(
     private readonly connections: ClusterConnections,
+    private readonly state: ClusterState,
     private readonly log: ScopedLogger,
     private readonly activities: ShardActivityRegistry,
     options: RetentionServiceOptions = {},
@@ -191,21 +180,19 @@ export class ClusterRetentionService implements RetentionService {
     this.clock = options.clock ?? (() => new Date());
     this.host = (options.host ?? hostname()).slice(0, 255);
     this.actor = (options.actor ?? osUser()).slice(0, 255);
-    this.history = new MaintenanceHistory(connections, log);
+    this.progress = new Emitter(log, 'prune progress');
   }
 
   policy(): Promise<RetentionPolicyEntry> {
-    return this.track(async () => this.toEntry(await this.readPolicy()));
+    return this.work.track(async () => this.toEntry(await this.readPolicy()));
   }
 
   setPolicy(request: RetentionSetRequest): Promise<RetentionPolicyEntry> {
-    return this.track(async () => {
-      const connection = await this.controlConnection();
-      try {
-        await connection.beginTransaction();
+    return this.work.track(async () => {
+      const stored = await this.state.control.transaction(async (session) => {
         // The row lock orders concurrent edits, so each audit entry's "from" is what it really replaced.
-        const [rows] = (await connection.query('SELECT value FROM strata_settings WHERE name = ? FOR UPDATE', [RETENTION_SETTING])) as unknown as [Array<{ value: string }>];
-        const before = rows[0] ? parseStoredPolicy(rows[0].value) : { ...DEFAULT_RETENTION_SETTINGS };
+        const current = await this.state.settings.readForUpdate(session, RETENTION_SETTING);
+        const before = current ? parseStoredPolicy(current.value) : { ...DEFAULT_RETENTION_SETTINGS };
         const checked = retentionPolicySchema.safeParse({ ...before, ...request });
         if (!checked.success) {
           throw new StrataError(ErrorCode.RetentionInvalid, checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
@@ -214,61 +201,35 @@ export class ClusterRetentionService implements RetentionService {
         if (problems.length > 0) throw new StrataError(ErrorCode.RetentionInvalid, problems.join('; '));
         const at = this.clock();
         const changedBy = `${this.actor}@${this.host}`.slice(0, 255);
-        await connection.query(
-          `INSERT INTO strata_settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)
-           ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at), updated_by = VALUES(updated_by)`,
-          [RETENTION_SETTING, JSON.stringify(checked.data), at, changedBy],
-        );
+        await this.state.settings.write({ name: RETENTION_SETTING, value: JSON.stringify(checked.data), updatedAt: at, updatedBy: changedBy }, session);
         const changes = (Object.keys(checked.data) as Array<keyof RetentionSettings>).filter((key) => checked.data[key] !== before[key]).map((key) => `${key} ${before[key]} → ${checked.data[key]}`);
-        await connection.query('INSERT INTO strata_audit_log (at, actor, host, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)', [
-          at,
-          this.actor,
-          this.host,
-          'retention.set',
-          RETENTION_SETTING,
-          changes.length > 0 ? changes.join(', ') : 'no change',
-        ]);
-        await connection.commit();
-        connection.release();
-        this.log.info(`retention policy set by ${changedBy}: ${changes.join(', ') || 'no change'}`);
-        return this.toEntry({ policy: checked.data, changedBy, changedAt: at.toISOString() });
-      } catch (error) {
-        // A session that failed mid-transaction is not worth reusing.
-        connection.destroy();
-        if (error instanceof StrataError) throw error;
-        throw describeShardError(error, this.connections.shard(HISTORY_CONTROL_SHARD));
-      }
+        const detail = changes.length > 0 ? changes.join(', ') : 'no change';
+        await this.state.audit.write({ at, actor: this.actor, host: this.host, action: 'retention.set', target: RETENTION_SETTING, detail }, session);
+        return { policy: checked.data, changedBy, changedAt: at, detail };
+      });
+      this.log.info(`retention policy set by ${stored.changedBy}: ${stored.detail}`);
+      return this.toEntry({ policy: stored.policy, changedBy: stored.changedBy, changedAt: stored.changedAt.toISOString() });
     });
   }
 
   plan(request: PruneRequest = {}): Promise<PruneReport> {
-    return this.track(() => this.run(request, true, {}));
+    return this.work.track(() => this.run(request, true, {}));
   }
 
   prune(options: PruneOptions = {}): Promise<PruneReport> {
-    return this.track(() => this.run(options, false, options));
+    return this.work.track(() => this.run(options, false, options));
   }
 
   runs(limit = 50): Promise<MaintenanceRun[]> {
-    return this.track(() => this.history.runs(limit));
+    return this.work.track(() => readMaintenanceRuns(this.state.history, limit));
   }
 
   onProgress(listener: (progress: PruneProgress) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.progress.on(listener);
   }
 
-  async dispose(): Promise<void> {
-    this.shutdown.abort(new StrataError(ErrorCode.Cancelled, 'the retention service is shutting down'));
-    await Promise.allSettled([...this.running]);
-  }
-
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.shutdown.signal.aborted) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the retention service is shutting down'));
-    const promise = work();
-    this.running.add(promise);
-    void promise.finally(() => this.running.delete(promise)).catch(() => {});
-    return promise;
+  dispose(): Promise<void> {
+    return this.work.dispose();
   }
 
   private toEntry(stored: StoredPolicy): RetentionPolicyEntry {
@@ -276,25 +237,16 @@ export class ClusterRetentionService implements RetentionService {
     return { policy: stored.policy, defaults: { ...DEFAULT_RETENTION_SETTINGS }, isDefault, minimums: { ...MINIMUM_RETENTION }, changedBy: stored.changedBy, changedAt: stored.changedAt };
   }
 
-  private async controlConnection(): Promise<PoolConnection> {
-    try {
-      return await (await this.connections.pool(HISTORY_CONTROL_SHARD)).getConnection();
-    } catch (error) {
-      throw describeShardError(error, this.connections.shard(HISTORY_CONTROL_SHARD));
-    }
-  }
-
   /** The stored policy; a prune never guesses it, so an unreachable control shard fails the prune. */
   private async readPolicy(): Promise<StoredPolicy> {
-    let rows: Array<{ value: string; updated_at: Date; updated_by: string }>;
+    let stored;
     try {
-      rows = await this.connections.query(HISTORY_CONTROL_SHARD, 'SELECT value, updated_at, updated_by FROM strata_settings WHERE name = ?', [RETENTION_SETTING]);
+      stored = await this.state.settings.read(RETENTION_SETTING);
     } catch (error) {
-      throw describeShardError(error, this.connections.shard(HISTORY_CONTROL_SHARD));
+      throw describeShardError(error, this.state.control.handle);
     }
-    const row = rows[0];
-    if (!row) return { policy: { ...DEFAULT_RETENTION_SETTINGS } };
-    return { policy: parseStoredPolicy(row.value), changedBy: row.updated_by, changedAt: row.updated_at.toISOString() };
+    if (!stored) return { policy: { ...DEFAULT_RETENTION_SETTINGS } };
+    return { policy: parseStoredPolicy(stored.value), changedBy: stored.updatedBy, changedAt: stored.updatedAt.toISOString() };
   }
 
   private async run(request: PruneRequest, dryRun: boolean, options: Omit<PruneOptions, keyof PruneRequest>): Promise<PruneReport> {
@@ -303,7 +255,7 @@ export class ClusterRetentionService implements RetentionService {
     const { policy } = await this.readPolicy();
     const problems = retentionPolicyProblems(policy);
     if (problems.length > 0) throw new StrataError(ErrorCode.RetentionInvalid, `the stored retention policy is refused: ${problems.join('; ')}`);
-    const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.work.signal]) : this.work.signal;
     const context: RunContext = {
       runId: randomUUID(),
       dryRun,
@@ -313,15 +265,7 @@ export class ClusterRetentionService implements RetentionService {
       trigger: options.trigger ?? 'manual',
       fencingToken: options.fencingToken ?? null,
       signal,
-      emit: (progress) => {
-        for (const listener of [options.onProgress, ...this.listeners]) {
-          try {
-            listener?.(progress);
-          } catch (error) {
-            this.log.warn('a prune progress listener failed', error);
-          }
-        }
-      },
+      emit: (progress) => this.progress.emit(progress, options.onProgress),
     };
     const shards = await Promise.all(handles.map((handle) => this.runShard(handle, context)));
     const all = shards.flatMap((shard) => shard.tables);
@@ -340,7 +284,7 @@ export class ClusterRetentionService implements RetentionService {
       shards,
     };
     if (!dryRun) {
-      await this.history.audit({
+      await this.state.audit.writeBestEffort({
         at: this.clock(),
         actor: this.actor,
         host: this.host,
@@ -371,17 +315,13 @@ export class ClusterRetentionService implements RetentionService {
       connection = await (await this.connections.pool(handle.index)).getConnection();
       const session = connection;
       const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
-      const [lock] = await query<Array<{ acquired: number | null }>>('SELECT GET_LOCK(?, ?) AS acquired', [PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS]);
-      if (Number(lock?.acquired) !== 1) {
-        throw new StrataError(ErrorCode.PruneFailed, `${handle.label}: another prune of this shard is still running after ${PRUNE_LOCK_WAIT_SECONDS} s; try again when it has finished`);
-      }
       const tables: TablePrune[] = [];
-      try {
+      const pruneLocked = async () => {
         const deadline = Date.now() + context.policy.timeBudgetSeconds * 1000;
         const watermarks = await readWatermarks(query);
         for (const table of context.tables) {
           const tableStarted = this.clock();
-          const facts = await this.readFacts(query, table, context, watermarks);
+          const facts = await this.readFacts(query, handle, table, context, watermarks);
           if (!facts) continue;
           const plan = planTablePrune({ table, now: context.now, policy: context.policy, ...facts }, facts.windowRows);
           if (!context.dryRun) {
@@ -390,9 +330,10 @@ export class ClusterRetentionService implements RetentionService {
           }
           tables.push(plan);
         }
-      } finally {
-        await session.query('SELECT RELEASE_LOCK(?)', [PRUNE_LOCK_NAME]).catch(() => {});
-      }
+      };
+      await withNamedLock(session, PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS, pruneLocked, () => {
+        throw new StrataError(ErrorCode.PruneFailed, `${handle.label}: another prune of this shard is still running after ${PRUNE_LOCK_WAIT_SECONDS} s; try again when it has finished`);
+      });
       connection.release();
       return { ...base, reachable: true, tables };
     } catch (error) {
@@ -427,11 +368,11 @@ export class ClusterRetentionService implements RetentionService {
 
   /** A run that never reached the tables of a shard (it was down, or a backup held it) still leaves a trace. */
   private async recordShard(handle: ShardHandle, context: RunContext, startedAt: Date, outcome: 'failed' | 'blocked', detail: string, error: string | null): Promise<void> {
-    await this.history.record({
+    const entry: MaintenanceRunEntry = {
       job: 'prune',
       runId: context.runId,
       shard: handle.index,
-      table: null,
+      level: null,
       windowStart: null,
       windowEnd: null,
       trigger: context.trigger,
@@ -439,29 +380,25 @@ export class ClusterRetentionService implements RetentionService {
       startedAt,
       finishedAt: this.clock(),
       outcome,
-      rowsRemoved: 0,
       fencingToken: context.fencingToken,
       detail,
       error,
-    });
+    };
+    await this.state.history.record(entry);
   }
 
   /** Partitions, expired window totals, and what the next level holds and covers, for one table; undefined when it is missing. */
-  private async readFacts(query: Query, table: RetentionTable, context: RunContext, watermarks: readonly StoredWatermark[]): Promise<TableFacts | undefined> {
+  private async readFacts(query: Query, handle: ShardHandle, table: RetentionTable, context: RunContext, watermarks: readonly StoredWatermark[]): Promise<TableFacts | undefined> {
     const { boundKind } = PARTITION_SCHEMES[table];
-    const rows = await query<PartitionRow[]>(
-      `SELECT PARTITION_NAME AS partition_name, PARTITION_DESCRIPTION AS description, DATA_LENGTH AS data_bytes, INDEX_LENGTH AS index_bytes, TABLE_ROWS AS table_rows
-         FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY PARTITION_ORDINAL_POSITION`,
-      [table],
-    );
-    if (rows.length === 0) return undefined;
-    const partitioned = rows[0]!.partition_name !== null;
+    const metadata = await readTablePartitions(query, table);
+    if (!metadata) return undefined;
+    const partitioned = isPartitioned(metadata);
     const partitions: PartitionFacts[] = [];
     if (partitioned) {
       let from: Date | null = null;
-      for (const row of rows) {
-        const to = row.description === null || row.description === 'MAXVALUE' ? null : boundToDate(Number(row.description), boundKind);
-        partitions.push({ name: row.partition_name!, from, to, rows: Number(row.table_rows ?? 0), bytes: Number(row.data_bytes ?? 0) + Number(row.index_bytes ?? 0) });
+      for (const partition of metadata) {
+        const to = partition.description === null || partition.description === 'MAXVALUE' ? null : boundToDate(Number(partition.description), boundKind);
+        partitions.push({ name: partition.name!, from, to, rows: partition.estimatedRows, bytes: partition.dataBytes + partition.indexBytes });
         from = to;
       }
     }
@@ -508,7 +445,7 @@ export class ClusterRetentionService implements RetentionService {
     const to = new Date(Math.max(...expiredWindows.map((window) => windowEnd(table, window.start).getTime())));
     const read = async (statement: Statement | undefined) => (statement ? query<Array<{ w: number | string; pv?: number | string }>>(statement.sql, statement.params) : []);
     for (const row of await read(nextLevelTotalsSql(table, from, to))) facts.nextLevelTotals.set(Number(row.w) * 1000, Number(row.pv));
-    for (const row of await read(rolledUpWindowsSql(table, from, to))) facts.coverage.rolledUpWindows.add(Number(row.w) * 1000);
+    for (const start of await readCompletedWindows(query, nextLevel, handle.index, from, to)) facts.coverage.rolledUpWindows.add(start.getTime());
     const watermark = watermarks.find((stored) => stored.level === nextLevel);
     facts.coverage.watermark = watermark?.watermark ?? null;
     facts.coverage.coveredFrom = watermark?.coveredFrom ?? null;
@@ -593,11 +530,11 @@ export class ClusterRetentionService implements RetentionService {
   private async recordTable(handle: ShardHandle, plan: TablePrune, context: RunContext, startedAt: Date): Promise<void> {
     const result = plan.result!;
     const starts = [...plan.drops.map((partition) => partition.from ?? partition.to), ...plan.deletes.map((range) => range.from)].sort();
-    await this.history.record({
+    const entry: MaintenanceRunEntry = {
       job: 'prune',
       runId: context.runId,
       shard: handle.index,
-      table: RETAINED_TABLES[plan.table].label,
+      level: RETAINED_TABLES[plan.table].label,
       windowStart: starts[0] ? new Date(starts[0]) : null,
       windowEnd: new Date(plan.cutoff),
       trigger: context.trigger,
@@ -609,7 +546,7 @@ export class ClusterRetentionService implements RetentionService {
       fencingToken: context.fencingToken,
       detail: describeTable(plan),
       error: result.error ?? null,
-    });
+    };
+    await this.state.history.record(entry);
   }
 }
-

@@ -70,17 +70,6 @@ export function nextLevelTotalsSql(table: RetentionTable, from: Date, to: Date):
   };
 }
 
-/** Windows of the next level that a rollup finished (outside the watermark's span too: backfilled history). */
-export function rolledUpWindowsSql(table: RetentionTable, from: Date, to: Date): Statement | undefined {
-  const level = RETAINED_TABLES[table].nextLevel;
-  if (!level) return undefined;
-  return {
-    sql: `SELECT DISTINCT UNIX_TIMESTAMP(window_start) AS w FROM strata_job_runs
-           WHERE job = 'rollup' AND level = ? AND outcome IN ('ok', 'fenced') AND window_start >= ? AND window_start < ?`,
-    params: [level, from, to],
-  };
-}
-
 export function dropPartitionsSql(table: RetentionTable, partitions: readonly string[]): string {
   return `ALTER TABLE ${quote(table)} DROP PARTITION ${partitions.map(quote).join(', ')}`;
 }

@@ -251,9 +251,3 @@ export function insertMergedSql(level: RollupLevel): string {
   const { target, targetColumn } = LEVELS[level];
   return `INSERT INTO ${target} (site_id, ${targetColumn}, page_views, visitors, visitors_sketch) VALUES ?`;
 }
-
-/** Statistics of the source partitions, to estimate a window's rows without reading it. */
-export function partitionRowsSql(): string {
-  return `SELECT PARTITION_NAME AS partition_name, TABLE_ROWS AS table_rows FROM information_schema.PARTITIONS
- WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL`;
-}

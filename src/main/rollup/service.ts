@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { PoolConnection } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import { toFailure } from '../../shared/result';
 import {
   ROLLUP_LEVELS,
   rollupLevelSchema,
@@ -18,6 +17,10 @@ import {
   type WindowResult,
 } from '../../shared/rollup';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { partitionRowEstimates, readTablePartitions } from '../cluster/partition-metadata';
+import { Emitter } from '../lifecycle/emitter';
+import { asProblem } from '../lifecycle/problem';
+import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
 import { partitionName, PARTITION_SCHEMES } from '../schema/partitions';
 import { HEADER_BYTES, SketchAccumulator, SPARSE_ENTRY_BYTES, SPARSE_LIMIT } from '../sketch/hll';
@@ -31,7 +34,6 @@ import {
   LEVELS,
   mergeSourceSql,
   oversizedSketchesSql,
-  partitionRowsSql,
   planDue,
   planRange,
   readyUntil,
@@ -44,6 +46,7 @@ import {
   type RollupTuning,
   type RollupWindow,
 } from './planner';
+import { readCompletedWindows, type ClusterState } from '../state';
 import { advanceWatermark, readWatermarks, type ShardQuery } from './watermark';
 
 export type { RollupLevel, RunTrigger } from '../../shared/rollup';
@@ -104,7 +107,7 @@ interface RunContext {
   trigger: RunTrigger;
   fencingToken?: number;
   signal: AbortSignal;
-  emit: (event: RollupProgress) => void;
+  progress: Emitter<RollupProgress>;
   /** Sessions with a statement in flight, so a cancel can KILL QUERY them. */
   active: Set<{ shard: number; threadId: number }>;
 }
@@ -144,11 +147,6 @@ const ER_CUT_VALUE_GROUP_CONCAT = 1260;
 /** Big hourly sketches compacted per statement: at most 16 KiB each, well inside the default max_allowed_packet. */
 const COMPACTION_PAGE_ROWS = 200;
 
-function asProblem(error: unknown): { code: number; message: string } {
-  const { code, message } = toFailure(error);
-  return { code, message };
-}
-
 function rowsOf(result: unknown): unknown {
   return Array.isArray(result) ? result[0] : result;
 }
@@ -157,11 +155,11 @@ export class ClusterRollupService implements RollupService {
   private readonly clock: () => Date;
   private readonly host: string;
   private readonly tuning: RollupTuning;
-  private readonly running = new Set<Promise<unknown>>();
-  private readonly shutdown = new AbortController();
+  private readonly work = new WorkTracker('rollup');
 
   constructor(
     private readonly connections: ClusterConnections,
+    private readonly state: Pick<ClusterState, 'history'>,
     private readonly log: ScopedLogger,
     options: RollupServiceOptions = {},
   ) {
@@ -179,7 +177,7 @@ export class ClusterRollupService implements RollupService {
   }
 
   plan(level: RollupLevel, range: { from: Date; to: Date } | 'due', options: { shards?: number[]; now?: Date } = {}): Promise<RollupPlan> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const checkedLevel = checkLevel(level);
       const rangeWindows = range === 'due' ? undefined : planRange(checkedLevel, range.from, range.to, this.tuning);
       const targets = this.resolveShards(options.shards);
@@ -192,9 +190,7 @@ export class ClusterRollupService implements RollupService {
             const query: ShardQuery = (sql, params) => this.connections.query(handle.index, sql, params);
             const states = await this.levelStates(query);
             const windows = rangeWindows ?? planDue(checkedLevel, now, states[checkedLevel], spec.sourceLevel && states[spec.sourceLevel], this.tuning).windows;
-            const partitionRows = new Map(
-              ((await query(partitionRowsSql(), [spec.source])) as Array<{ partition_name: string; table_rows: number | null }>).map((row) => [row.partition_name, Number(row.table_rows ?? 0)]),
-            );
+            const partitionRows = partitionRowEstimates(await readTablePartitions((sql, params) => this.connections.query(handle.index, sql, params), spec.source));
             const sourceGranularity = PARTITION_SCHEMES[spec.source].granularity;
             return {
               ...base,
@@ -216,7 +212,7 @@ export class ClusterRollupService implements RollupService {
   }
 
   watermarks(): Promise<WatermarkRow[]> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const perShard = await Promise.all(
         this.connections.shards.map(async (handle): Promise<WatermarkRow[]> => {
           const base = { shard: handle.index, shardName: handle.label };
@@ -245,45 +241,21 @@ export class ClusterRollupService implements RollupService {
   }
 
   runs(query: { limit: number; level?: RollupLevel }): Promise<RunRecord[]> {
-    return this.track(async () => {
-      const limit = Math.max(1, Math.min(1000, Math.floor(query.limit)));
+    return this.work.track(async () => {
       const level = query.level === undefined ? undefined : checkLevel(query.level);
-      const perShard = await Promise.all(
-        this.connections.shards.map(async (handle) => {
-          try {
-            const rows = await this.connections.query<RunRow[]>(
-              handle.index,
-              `SELECT id, run_id, shard_index, level, window_start, window_end, trigger_kind, host, started_at, finished_at, duration_ms,
-                      outcome, rows_read, rows_written, fencing_token, error
-                 FROM strata_job_runs WHERE job = 'rollup'${level ? ' AND level = ?' : ''}
-                ORDER BY started_at DESC, id DESC LIMIT ?`,
-              level ? [level, limit] : [limit],
-            );
-            return rows.map((row) => this.toRunRecord(row, handle));
-          } catch (error) {
-            this.log.warn(`cannot read the run history of ${handle.label}`, error);
-            return [];
-          }
-        }),
-      );
-      return perShard
-        .flat()
-        .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || a.shard - b.shard)
-        .slice(0, limit);
+      const select = {
+        sql: `SELECT id, run_id, shard_index, level, window_start, window_end, trigger_kind, host, started_at, finished_at, duration_ms,
+                     outcome, rows_read, rows_written, fencing_token, error
+                FROM strata_job_runs WHERE job = 'rollup'${level ? ' AND level = ?' : ''}
+               ORDER BY started_at DESC, id DESC LIMIT ?`,
+        params: level ? [level] : [],
+      };
+      return (await this.state.history.read(select, query.limit, (row: RunRow, readFrom) => this.toRunRecord(row, readFrom))).records;
     });
   }
 
-  async dispose(): Promise<void> {
-    this.shutdown.abort();
-    await Promise.allSettled([...this.running]);
-  }
-
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.shutdown.signal.aborted) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the rollup service is shutting down'));
-    const promise = work();
-    this.running.add(promise);
-    void promise.finally(() => this.running.delete(promise)).catch(() => {});
-    return promise;
+  dispose(): Promise<void> {
+    return this.work.dispose();
   }
 
   private resolveShards(indexes: number[] | undefined): ShardHandle[] {
@@ -315,8 +287,8 @@ export class ClusterRollupService implements RollupService {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.track(async () => {
-      const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+    return this.work.track(async () => {
+      const signal = options.signal ? AbortSignal.any([options.signal, this.work.signal]) : this.work.signal;
       const context: RunContext = {
         runId: randomUUID(),
         level: checkedLevel,
@@ -324,14 +296,9 @@ export class ClusterRollupService implements RollupService {
         fencingToken: options.fencingToken,
         signal,
         active: new Set(),
-        emit: (event) => {
-          try {
-            options.onProgress?.(event);
-          } catch (error) {
-            this.log.warn('a rollup progress listener failed', error);
-          }
-        },
+        progress: new Emitter(this.log, 'rollup progress'),
       };
+      if (options.onProgress) context.progress.on(options.onProgress);
       const onAbort = () => this.killActive(context);
       signal.addEventListener('abort', onAbort, { once: true });
       const now = options.now ?? this.clock();
@@ -382,7 +349,7 @@ export class ClusterRollupService implements RollupService {
           break;
         }
         const position = { shard: handle.index, shardName: handle.label, level: context.level, windowStart: window.start.toISOString(), windowEnd: window.end.toISOString(), position: index + 1, windowCount: windows.length };
-        context.emit({ kind: 'window-started', ...position });
+        context.progress.emit({ kind: 'window-started', ...position });
         const startedAt = this.clock();
         const result = await this.runWindow(handle, session, query, context, window, cursor);
         if (result.outcome === 'failed' || result.outcome === 'cancelled') {
@@ -392,7 +359,7 @@ export class ClusterRollupService implements RollupService {
         }
         report.windows.push(result);
         await this.recordRun(handle, context, window, startedAt, result);
-        context.emit({ kind: 'window-finished', ...position, result });
+        context.progress.emit({ kind: 'window-finished', ...position, result });
         if (result.outcome !== 'ok') break;
       }
       report.watermarkAfter = iso(cursor.current);
@@ -429,7 +396,7 @@ export class ClusterRollupService implements RollupService {
     }
     let effect: WatermarkEffect = 'unchanged';
     try {
-      effect = await this.moveWatermark(query, context, window, cursor);
+      effect = await this.moveWatermark(handle, query, context, window, cursor);
     } catch (error) {
       const failure = describeShardError(error, handle);
       return { ...base, outcome: 'failed', ...rows, durationMs: Math.round(performance.now() - started), error: `the window was written but its watermark could not be moved: ${failure.message}` };
@@ -440,14 +407,10 @@ export class ClusterRollupService implements RollupService {
   }
 
   /** After a window commits: moves the watermark if the window continues it, then over windows already done out of order. */
-  private async moveWatermark(query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WatermarkEffect> {
-    if (!advancesWatermark(window, cursor.continueFrom, cursor.readyUntil)) return 'unchanged';
-    const completed = (await query(
-      `SELECT DISTINCT window_start FROM strata_job_runs
-        WHERE job = 'rollup' AND level = ? AND outcome = 'ok' AND window_start >= ? AND window_start < ? ORDER BY window_start LIMIT 10000`,
-      [context.level, window.end, cursor.readyUntil],
-    )) as Array<{ window_start: Date }>;
-    const to = extendThroughCompleted(context.level, window.end, completed.map((row) => row.window_start));
+  private async moveWatermark(handle: ShardHandle, query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WatermarkEffect> {
+    if (!advancesWatermark(window, cursor.continueFrom, cursor.readyUntil) || !cursor.readyUntil) return 'unchanged';
+    const completed = await readCompletedWindows(query, context.level, handle.index, window.end, cursor.readyUntil);
+    const to = extendThroughCompleted(context.level, window.end, completed);
     const effect = await advanceWatermark(query, {
       level: context.level,
       to: cursor.readyUntil && to > cursor.readyUntil ? cursor.readyUntil : to,
@@ -611,35 +574,24 @@ export class ClusterRollupService implements RollupService {
 
   /** Writes the run's record on its shard, or, when that shard is unreachable, on the first one that answers. */
   private async recordRun(handle: ShardHandle, context: RunContext, window: RollupWindow, startedAt: Date, result: WindowResult): Promise<void> {
-    const finishedAt = this.clock();
-    const values = [
-      context.level,
-      window.start,
-      window.end,
-      context.trigger,
-      this.host,
+    await this.state.history.record({
+      job: 'rollup',
+      level: context.level,
+      shard: handle.index,
+      windowStart: window.start,
+      windowEnd: window.end,
+      trigger: context.trigger,
+      host: this.host,
+      runId: context.runId,
       startedAt,
-      finishedAt,
-      result.outcome,
-      result.rowsRead,
-      result.rowsWritten,
-      result.error?.slice(0, 4000) ?? null,
-      context.runId,
-      handle.index,
-      result.durationMs,
-      context.fencingToken ?? null,
-    ];
-    const sql = `INSERT INTO strata_job_runs (job, level, window_start, window_end, trigger_kind, host, started_at, finished_at, outcome, rows_read, rows_written, error,
-                   run_id, shard_index, duration_ms, fencing_token) VALUES ('rollup', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    const candidates = [handle, ...this.connections.shards.filter((other) => other.index !== handle.index)];
-    for (const candidate of candidates) {
-      try {
-        await this.connections.query(candidate.index, sql, values);
-        return;
-      } catch (error) {
-        this.log.warn(`could not record the ${context.level} run of ${handle.label} on ${candidate.label}`, error);
-      }
-    }
+      finishedAt: this.clock(),
+      outcome: result.outcome,
+      rowsRead: result.rowsRead,
+      rowsWritten: result.rowsWritten,
+      durationMs: result.durationMs,
+      fencingToken: context.fencingToken ?? null,
+      error: result.error ?? null,
+    });
   }
 
   private toRunRecord(row: RunRow, readFrom: ShardHandle): RunRecord {
@@ -649,7 +601,7 @@ export class ClusterRollupService implements RollupService {
       id: Number(row.id),
       runId: row.run_id,
       shard,
-      shardName: this.connections.shards[shard]?.label ?? `shard${shard}`,
+      shardName: this.state.history.shardName(shard),
       level: level.success ? level.data : 'hourly',
       windowStart: row.window_start.toISOString(),
       windowEnd: row.window_end.toISOString(),

@@ -2,9 +2,12 @@ import type { PoolConnection } from 'mysql2/promise';
 import { hostname, userInfo } from 'node:os';
 import type { SchemaCheckReport, ShardSchemaCheck } from '../../shared/contract';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import { toFailure } from '../../shared/result';
 import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { readPartitionMetadata, type PartitionMetadata } from '../cluster/partition-metadata';
+import { asProblem } from '../lifecycle/problem';
+import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
+import { withNamedLock } from '../state';
 import { findDrift, snapshotFromRows, type ColumnRow, type IndexRow, type PartitioningRow, type TableRow } from './drift';
 import { EXPECTED_TABLES } from './expected';
 import { CREATE_MIGRATIONS_TABLE_SQL, LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations';
@@ -67,10 +70,15 @@ function firstLineOf(sql: string): string {
   return (sql.trim().split('\n')[0] ?? '').replace(/\s*\($/, '');
 }
 
-/** The code and one-line message of a failure, for a report (the stack went to the log). */
-function asProblem(error: unknown): { code: number; message: string } {
-  const { code, message } = toFailure(error);
-  return { code, message };
+/** One row per partitioned table and method/expression pair, as the drift check compares them. */
+function distinctPartitioning(partitions: readonly PartitionMetadata[]): PartitioningRow[] {
+  const seen = new Map<string, PartitioningRow>();
+  for (const partition of partitions) {
+    if (partition.name === null) continue;
+    const row = { table_name: partition.table, partition_method: partition.method, partition_expression: partition.expression };
+    seen.set(JSON.stringify(row), row);
+  }
+  return [...seen.values()];
 }
 
 function whoAmI(host: string): string {
@@ -86,8 +94,7 @@ function whoAmI(host: string): string {
 export class ClusterSchemaService implements SchemaService {
   private readonly clock: () => Date;
   private readonly appliedBy: string;
-  private readonly running = new Set<Promise<unknown>>();
-  private disposed = false;
+  private readonly work = new WorkTracker('schema');
 
   constructor(
     private readonly connections: ClusterConnections,
@@ -99,7 +106,7 @@ export class ClusterSchemaService implements SchemaService {
   }
 
   apply(options: SchemaApplyOptions = {}): Promise<SchemaApplyReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const indexes = options.shards ? [...new Set(options.shards)] : this.connections.shards.map((handle) => handle.index);
       const targets = indexes.map((index) => this.connections.shard(index));
       const emit = (event: SchemaApplyEvent) => {
@@ -115,7 +122,7 @@ export class ClusterSchemaService implements SchemaService {
   }
 
   check(): Promise<SchemaCheckReport> {
-    return this.track(async () => {
+    return this.work.track(async () => {
       const shards = await Promise.all(this.connections.shards.map((handle) => this.checkShard(handle)));
       return {
         checkedAt: this.clock().toISOString(),
@@ -126,17 +133,8 @@ export class ClusterSchemaService implements SchemaService {
     });
   }
 
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    await Promise.allSettled([...this.running]);
-  }
-
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.disposed) return Promise.reject(new StrataError(ErrorCode.Cancelled, 'the schema service is shutting down'));
-    const promise = work();
-    this.running.add(promise);
-    void promise.finally(() => this.running.delete(promise)).catch(() => {});
-    return promise;
+  dispose(): Promise<void> {
+    return this.work.dispose();
   }
 
   private async applyShard(handle: ShardHandle, emit: (event: SchemaApplyEvent) => void): Promise<ShardApplyResult> {
@@ -145,22 +143,23 @@ export class ClusterSchemaService implements SchemaService {
     let connection: PoolConnection | undefined;
     let result: ShardApplyResult;
     try {
-      connection = await (await this.connections.pool(handle.index)).getConnection();
+      const session = await (await this.connections.pool(handle.index)).getConnection();
+      connection = session;
       emit({ kind: 'waiting-for-lock', ...shard });
       // GET_LOCK belongs to the session, so the lock, the reads and the DDL all use this one connection.
-      const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS acquired', [SCHEMA_LOCK_NAME, SCHEMA_LOCK_WAIT_SECONDS])) as unknown as [Array<{ acquired: number | null }>];
-      if (Number(lock?.acquired) !== 1) {
-        throw new StrataError(
-          ErrorCode.MigrationFailed,
-          `${shardWhere(handle)}: lock ${SCHEMA_LOCK_NAME} is still held after ${SCHEMA_LOCK_WAIT_SECONDS} s by another session (another console migrating this server, or a slow migration of another shard database on it); try again when it has finished`,
-        );
-      }
-      try {
-        result = await this.migrateLocked(handle, connection, appliedVersions, emit);
-      } finally {
-        await connection.query('SELECT RELEASE_LOCK(?)', [SCHEMA_LOCK_NAME]).catch(() => {});
-      }
-      connection.release();
+      result = await withNamedLock(
+        session,
+        SCHEMA_LOCK_NAME,
+        SCHEMA_LOCK_WAIT_SECONDS,
+        () => this.migrateLocked(handle, session, appliedVersions, emit),
+        () => {
+          throw new StrataError(
+            ErrorCode.MigrationFailed,
+            `${shardWhere(handle)}: lock ${SCHEMA_LOCK_NAME} is still held after ${SCHEMA_LOCK_WAIT_SECONDS} s by another session (another console migrating this server, or a slow migration of another shard database on it); try again when it has finished`,
+          );
+        },
+      );
+      session.release();
     } catch (error) {
       const failure = describeShardError(error, handle);
       this.log.warn(`schema apply failed on ${handle.label}`, failure);
@@ -225,7 +224,7 @@ export class ClusterSchemaService implements SchemaService {
     const inOurTables = 'TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)';
     try {
       const [versionRow] = await query<Array<{ version: string }>>('SELECT VERSION() AS version');
-      const [tables, columns, indexes, partitioning] = await Promise.all([
+      const [tables, columns, indexes, partitions] = await Promise.all([
         query<TableRow[]>(
           `SELECT TABLE_NAME AS table_name, ENGINE AS engine, TABLE_COLLATION AS table_collation FROM information_schema.TABLES WHERE ${inOurTables}`,
           [[...expectedNames, MIGRATIONS_TABLE]],
@@ -240,12 +239,9 @@ export class ClusterSchemaService implements SchemaService {
              FROM information_schema.STATISTICS WHERE ${inOurTables}`,
           [expectedNames],
         ),
-        query<PartitioningRow[]>(
-          `SELECT DISTINCT TABLE_NAME AS table_name, PARTITION_METHOD AS partition_method, PARTITION_EXPRESSION AS partition_expression
-             FROM information_schema.PARTITIONS WHERE ${inOurTables} AND PARTITION_NAME IS NOT NULL`,
-          [expectedNames],
-        ),
+        readPartitionMetadata(query, expectedNames),
       ]);
+      const partitioning = distinctPartitioning(partitions);
       const hasRecords = tables.some((table) => table.table_name === MIGRATIONS_TABLE);
       const records = hasRecords
         ? await query<AppliedMigration[]>(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY version`)
