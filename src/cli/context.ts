@@ -1,13 +1,10 @@
 import { Option, type Command } from 'commander';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { homedir } from 'node:os';
 import { errorCodeName, isStrataError } from '../shared/errors';
 import type { Profile } from '../shared/profile';
-import { createLogger, type Logger } from '../main/log';
-import { loadProfile } from '../main/profile-loader';
-import { EnvSecretResolver } from '../main/secrets';
-import { createServices, type StrataServices } from '../main/services';
+import type { Logger } from '../main/log';
+import type { StrataServices } from '../main/services';
 
 /** What every CLI command shares: the logger, profile loading, service wiring and output. */
 export interface CliContext {
@@ -29,17 +26,27 @@ export function jsonOption(): Option {
   return new Option('--json', 'print machine-readable JSON on stdout');
 }
 
-export function createCliContext(): CliContext {
-  const logDir = process.env.STRATA_LOG_DIR ?? join(homedir(), '.strata', 'logs');
+/**
+ * The logger and the services are imported here, not at the top, so that `strata --help` and commands that never
+ * connect do not load the database drivers, the schemas and the log library (see bench/startup).
+ */
+export async function createCliContext(env: NodeJS.ProcessEnv = process.env): Promise<CliContext> {
+  const { createLogger } = await import('../main/log');
+  const logDir = env.STRATA_LOG_DIR ?? join(homedir(), '.strata', 'logs');
   const logger = createLogger({
     logId: 'cli',
-    file: process.env.STRATA_LOG_FILE === 'off' ? undefined : join(logDir, 'strata-cli.log'),
-    consoleLevel: process.env.STRATA_DEBUG ? 'debug' : false,
+    file: env.STRATA_LOG_FILE === 'off' ? undefined : join(logDir, 'strata-cli.log'),
+    consoleLevel: env.STRATA_DEBUG ? 'debug' : false,
   });
   return {
     logger,
     host: hostname(),
     async withServices(profilePath, work) {
+      const [{ loadProfile }, { EnvSecretResolver }, { createServices }] = await Promise.all([
+        import('../main/profile-loader'),
+        import('../main/secrets'),
+        import('../main/services'),
+      ]);
       const profile = await loadProfile(profilePath);
       const services = createServices({ profile, secrets: new EnvSecretResolver(), logger });
       try {
