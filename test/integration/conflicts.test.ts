@@ -1,23 +1,19 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ShardActivityReport } from '../../src/cli/commands/activity';
 import { ClusterConnections } from '../../src/main/cluster/connections';
-import { RedisShardActivities, type ShardActivityOptions } from '../../src/main/conflicts/registry';
+import { activityKey, RedisShardActivities, type ShardActivityOptions } from '../../src/main/conflicts/registry';
 import { silentLogger } from '../../src/main/log';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { ErrorCode, StrataError } from '../../src/shared/errors';
 import type { PartitionApplyEvent, PartitionApplyReport } from '../../src/shared/partitions';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
+import { ageExpiryScores, waitFor } from '../support/time';
 
-/** Polls until `check` holds; the timeout only bounds a broken test, it asserts nothing about speed. */
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** A realistic claim TTL: time passes by fake timers in the process and by ageExpiryScores in Redis, so nothing lapses on its own. */
+const TTL_MS = 30_000;
+/** The registry renews its claims at a third of the TTL. */
+const RENEW_EVERY_MS = TTL_MS / 3;
 
 const toSecond = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
@@ -45,6 +41,10 @@ describe('the job-conflict rule on a 2-shard cluster', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ shards: 2 });
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   afterAll(async () => {
@@ -127,18 +127,29 @@ describe('the job-conflict rule on a 2-shard cluster', () => {
   });
 
   it('a claim stays while its holder renews it, lapses once the holder stops, and then blocks nothing', async () => {
-    const renewing = otherProcess('alive', { ttlMs: 400 });
+    const redis = cluster.services.connections.redis();
+    const expiryOf = async (record: object) => Number(await redis.zscore(activityKey(1), JSON.stringify(record)));
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const renewing = otherProcess('alive', { ttlMs: TTL_MS });
     const held = await renewing.claim(1, 'backup');
-    // Five TTLs: without renewal the claim would have lapsed long before.
-    await sleep(2_000);
+    // Five TTLs, a renewal at a time: without renewal the claim would have lapsed after the third.
+    for (let renewal = 1; renewal <= 15; renewal++) {
+      await ageExpiryScores(redis, activityKey(1), RENEW_EVERY_MS);
+      const aged = await expiryOf(held.record);
+      await vi.advanceTimersByTimeAsync(RENEW_EVERY_MS);
+      await waitFor(async () => (await expiryOf(held.record)) > aged, `renewal ${renewal} of the claim`);
+    }
+    vi.useRealTimers();
     await expect(otherProcess('pruner').claim(1, 'prune')).rejects.toMatchObject({ code: ErrorCode.ShardBusy });
     await held.release();
 
-    const dead = otherProcess('crashed', { ttlMs: 500, renew: false });
+    const dead = otherProcess('crashed', { ttlMs: TTL_MS, renew: false });
     await dead.claim(1, 'backup');
     const maintainer = otherProcess('maintainer');
     await expect(maintainer.claim(1, 'maintenance')).rejects.toMatchObject({ code: ErrorCode.ShardBusy });
-    await waitFor(async () => (await cluster.services.activities.running(1)).length === 0, 'the unrenewed backup claim to lapse');
+    // A whole TTL passes without renewal.
+    await ageExpiryScores(redis, activityKey(1), TTL_MS + 1);
+    expect(await cluster.services.activities.running(1)).toEqual([]);
     const maintenance = await maintainer.claim(1, 'maintenance');
     expect(await cluster.services.activities.running(1)).toEqual([maintenance.record]);
     await maintenance.release();

@@ -1,21 +1,36 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClusterConnections } from '../../src/main/cluster/connections';
 import { LeaseKeeper, type LeaseLossReason } from '../../src/main/lease/keeper';
-import { RedisLease, type LeaseGrant } from '../../src/main/lease/lease';
+import { RedisLease, type ClusterLease, type LeaseGrant } from '../../src/main/lease/lease';
 import { silentLogger } from '../../src/main/log';
 import { advanceWatermark } from '../../src/main/rollup/watermark';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
+import { ageKey, waitFor } from '../support/time';
 
-/** Polls until `check` holds; the timeout only bounds a broken test, it asserts nothing about speed. */
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+/** A realistic TTL: time passes by fake timers in the process and by ageKey in Redis, so nothing lapses on its own. */
+const TTL_MS = 30_000;
+/** The keeper's default: it renews at a third of the TTL. */
+const TICK_MS = TTL_MS / 3;
+
+/** The lease as the keeper sees it, counting the renewals that Redis has answered. */
+function countingRenewals(lease: ClusterLease) {
+  const answered: boolean[] = [];
+  const counted: ClusterLease = {
+    key: lease.key,
+    ttlMs: lease.ttlMs,
+    identity: lease.identity,
+    tryAcquire: () => lease.tryAcquire(),
+    renew: async (grant) => {
+      const renewed = await lease.renew(grant);
+      answered.push(renewed);
+      return renewed;
+    },
+    release: (grant) => lease.release(grant),
+    status: () => lease.status(),
+  };
+  return { lease: counted, answered };
 }
 
 describe('the cluster lease on real Redis, with fencing checked by MariaDB', () => {
@@ -34,8 +49,15 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
     return advanceWatermark((sql, params) => connections.query(0, sql, params), { level: 'hourly', to, fencingToken: token, by, at: new Date() });
   }
 
+  /** Lets `ms` pass on the Redis server for the lease named `name`. */
+  const passOnRedis = (name: string, ms: number) => ageKey(cluster.services.connections.redis(), `strata:lease:${name}`, ms);
+
   beforeAll(async () => {
     cluster = await startTestCluster({ shards: 1 });
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   afterAll(async () => {
@@ -64,18 +86,26 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
   });
 
   it('stays with its holder while renewed, through several TTLs, and is free once released', async () => {
-    const a = contender('a', 400, 'renewed');
-    const b = contender('b', 400, 'renewed');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const a = contender('a', TTL_MS, 'renewed');
+    const b = contender('b', TTL_MS, 'renewed');
+    const renewals = countingRenewals(a.lease);
     const events: string[] = [];
-    const keeper = new LeaseKeeper(a.lease, {
+    const keeper = new LeaseKeeper(renewals.lease, {
       log: silentLogger.scope('lease'),
       listener: { onAcquired: (grant) => events.push(`acquired ${grant.holder.token}`), onLost: (grant, reason) => events.push(`lost ${grant.holder.token} ${reason}`) },
     });
     await keeper.start();
     const held = keeper.current();
     expect(held).toBeDefined();
-    // Five TTLs: without renewal the lease would have lapsed long before.
-    await sleep(2_000);
+    // Five TTLs, a keeper tick at a time: without renewal the lease would have lapsed after the third.
+    for (let tick = 1; tick <= 15; tick++) {
+      await passOnRedis('renewed', TICK_MS);
+      await vi.advanceTimersByTimeAsync(TICK_MS);
+      await waitFor(() => renewals.answered.length === tick, `renewal ${tick}`);
+    }
+    expect(renewals.answered.every(Boolean)).toBe(true);
+    vi.useRealTimers();
     expect(await b.lease.tryAcquire()).toBeUndefined();
     expect((await b.lease.status()).holder?.id).toBe(a.lease.identity.id);
     await keeper.stop();
@@ -84,10 +114,12 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
   });
 
   it('never renews or deletes a lease that has passed to someone else (compare-and-delete)', async () => {
-    const a = contender('a', 300, 'handover');
+    const a = contender('a', TTL_MS, 'handover');
     const b = contender('b', 10_000, 'handover');
     const grantA = (await a.lease.tryAcquire()) as LeaseGrant;
-    await waitFor(async () => !(await b.lease.status()).held, 'the unrenewed lease to lapse');
+    // A whole TTL without renewal: the lease lapses.
+    await passOnRedis('handover', TTL_MS);
+    expect((await b.lease.status()).held).toBe(false);
     const grantB = (await b.lease.tryAcquire()) as LeaseGrant;
     expect(grantB.holder.token).toBe(grantA.holder.token + 1);
 
@@ -99,15 +131,20 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
   });
 
   it('tells a keeper whose lease was taken over that it lost it', async () => {
-    const a = contender('a', 300, 'taken');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const a = contender('a', TTL_MS, 'taken');
     const b = contender('b', 10_000, 'taken');
     const lost: LeaseLossReason[] = [];
-    const keeper = new LeaseKeeper(a.lease, { tickMs: 1_000, log: silentLogger.scope('lease'), listener: { onAcquired() {}, onLost: (_grant, reason) => lost.push(reason) } });
+    const keeper = new LeaseKeeper(a.lease, { tickMs: TICK_MS, log: silentLogger.scope('lease'), listener: { onAcquired() {}, onLost: (_grant, reason) => lost.push(reason) } });
     await keeper.start();
-    // A process paused longer than its TTL: the lease lapses before the keeper's next renewal.
-    await waitFor(async () => !(await b.lease.status()).held, 'the lease to lapse');
+    // A process paused longer than its TTL: the lease lapses in Redis while the keeper's next renewal waits.
+    await passOnRedis('taken', TTL_MS);
+    expect((await b.lease.status()).held).toBe(false);
     const grantB = (await b.lease.tryAcquire()) as LeaseGrant;
+    expect(lost).toEqual([]);
+    await vi.advanceTimersByTimeAsync(TICK_MS);
     await waitFor(() => lost.length > 0, 'the keeper to notice');
+    vi.useRealTimers();
     expect(lost).toEqual(['taken']);
     expect(keeper.current()).toBeUndefined();
     await keeper.stop();
@@ -116,12 +153,13 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
   });
 
   it("rejects a stale holder's watermark write after a newer holder moved it", async () => {
-    const a = contender('a', 300, 'scheduler');
+    const a = contender('a', TTL_MS, 'scheduler');
     const b = contender('b', 10_000, 'scheduler');
     const grantA = (await a.lease.tryAcquire()) as LeaseGrant;
     const n = grantA.holder.token;
     // A "pauses" (a long GC, a suspended laptop) and its lease lapses; B takes the lease and does newer work.
-    await waitFor(async () => !(await b.lease.status()).held, 'the lease of the paused holder to lapse');
+    await passOnRedis('scheduler', TTL_MS);
+    expect((await b.lease.status()).held).toBe(false);
     const grantB = (await b.lease.tryAcquire()) as LeaseGrant;
     expect(grantB.holder.token).toBe(n + 1);
     const newer = new Date('2024-03-10T12:00:00Z');
