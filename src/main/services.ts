@@ -78,8 +78,8 @@ export function createServices(options: ServiceOptions): StrataServices {
   const conversion = new ClusterTableConverter(connections, options.logger.scope('conversion'), { ...options.conversion, activities });
   const retention = new ClusterRetentionService(connections, state, options.logger.scope('retention'), activities, options.retention);
   const jobs = { ...rollupJobHandlers(rollup), ...maintenanceJobHandlers({ partitions, retention }) };
-  const scheduler = new ClusterScheduler(connections, lease, jobs, options.logger.scope('scheduler'), options.scheduler);
-  const backfill = new ClusterBackfillService(connections, rollup, lease, options.logger.scope('backfill'), {
+  const scheduler = new ClusterScheduler(connections, lease, jobs, options.logger.scope('scheduler'), options.scheduler, state);
+  const backfill = new ClusterBackfillService(connections, state, rollup, lease, options.logger.scope('backfill'), {
     retentionSource: async () => (await retention.policy()).policy,
     ...options.backfill,
   });

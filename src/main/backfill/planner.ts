@@ -1,6 +1,15 @@
-import { ErrorCode, StrataError } from '../../shared/errors';
-import type { BackfillState, RefusedRange, TimeEstimate } from '../../shared/backfill';
-import type { RetentionPolicy, RollupLevel } from '../../shared/rollup';
+import { ErrorCode, StrataError, type ErrorCodeValue } from '../../shared/errors';
+import {
+  backfillRequestSchema,
+  type BackfillPlan,
+  type BackfillRecord,
+  type BackfillRequestInput,
+  type BackfillState,
+  type BackfillWindow,
+  type RefusedRange,
+  type TimeEstimate,
+} from '../../shared/backfill';
+import { rollupLevelSchema, type RetentionPolicy, type RollupLevel } from '../../shared/rollup';
 import { LEVELS, planRange, retentionStart } from '../rollup/planner';
 import { periodStart } from '../schema/partitions';
 
@@ -16,10 +25,8 @@ export interface BackfillStep {
   kind: 'range' | 'cascade';
 }
 
-export const BACKFILLS_TABLE = 'strata_backfills';
-
 /** Backfills are stored on the control shard, like the schedules. */
-export const BACKFILL_CONTROL_SHARD = 0;
+export const BACKFILLS_TABLE = 'strata_backfills';
 
 /** A backfill may not plan more windows than this: the windows are listed in the dry run and in the console. */
 export const MAX_BACKFILL_WINDOWS = 20_000;
@@ -261,4 +268,96 @@ export function resolveShards(requested: readonly number[] | undefined, shardCou
   }
   if (shards.length === 0) invalid('name at least one shard');
   return shards;
+}
+
+/** A request as the service runs it: checked, with its shards resolved and every window it runs, in order. */
+export interface CheckedRequest {
+  level: RollupLevel;
+  from: Date;
+  to: Date;
+  shards: number[];
+  cascade: boolean;
+  steps: BackfillStep[];
+}
+
+/** Everything that needs no cluster: level, range, shards and the windows they make. */
+export function checkRequest(input: BackfillRequestInput, shardCount: number): CheckedRequest {
+  const parsed = backfillRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    const level = rollupLevelSchema.safeParse((input as { level?: unknown }).level);
+    if (!level.success) invalid(`unknown level '${String((input as { level?: unknown }).level)}'; use hourly, daily or monthly`);
+    invalid(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`).join('; '));
+  }
+  const request = parsed.data;
+  const { from, to } = parseRange(request.from, request.to);
+  const shards = resolveShards(request.shards, shardCount);
+  return { level: request.level, from, to, shards, cascade: request.cascade, steps: backfillSteps(request.level, from, to, request.cascade) };
+}
+
+/** Refuses, with the reason, a plan that must not start: a shard that could not be planned, or a pruned source. */
+export function assertRunnable(plan: BackfillPlan): void {
+  const [problem] = plan.problems;
+  if (problem) throw new StrataError(problem.code as ErrorCodeValue, `shard ${problem.shard} cannot be planned, so nothing was started: ${problem.message}`);
+  if (plan.refused.length > 0) {
+    throw new StrataError(ErrorCode.BackfillSourcePruned, `nothing was started: ${plan.refused.map((range) => range.message).join('; ')}`);
+  }
+}
+
+/** Refuses a request that rewrites windows a live backfill (other than `self`, the one being resumed) also rewrites. */
+export function assertNoOverlap(request: CheckedRequest, live: readonly BackfillRecord[], self?: number): void {
+  const span = affectedSpan(request.steps);
+  if (!span) return;
+  for (const other of live) {
+    if (other.id === self || !LIVE_STATES.includes(other.state)) continue;
+    const otherSpan = affectedSpan(backfillSteps(other.level, new Date(other.from), new Date(other.to), other.cascade));
+    if (otherSpan && spansOverlap({ ...span, shards: request.shards }, { ...otherSpan, shards: other.shards })) {
+      throw new StrataError(
+        ErrorCode.BackfillOverlap,
+        `backfill ${other.id} (${other.level} ${other.from} – ${other.to}${other.cascade ? ' with cascade' : ''}, shards ${other.shards.join(',')}) is running on ${other.host} and rewrites some of the same windows; wait for it or cancel it`,
+      );
+    }
+  }
+}
+
+/** What planning read from the cluster, per level and window, for buildPlan. */
+export interface PlanInputs {
+  /** Estimated source rows of each shard, by `level/windowStart`. */
+  rowsByWindow: ReadonlyMap<string, readonly number[]>;
+  estimates: Record<string, TimeEstimate>;
+  /** Windows whose source was pruned, with the shards where it is gone. */
+  refusedSteps: ReadonlyArray<BackfillStep & { shards: readonly number[] }>;
+  problems: BackfillPlan['problems'];
+  retention: RetentionPolicy;
+  now: Date;
+}
+
+/** The key of a window in PlanInputs.rowsByWindow. */
+export const windowKey = (level: RollupLevel, windowStart: string): string => `${level}/${windowStart}`;
+
+/** The dry run's answer: every window with its estimated rows and time, the refused ranges and the totals. */
+export function buildPlan(request: CheckedRequest, inputs: PlanInputs): BackfillPlan {
+  const windows: BackfillWindow[] = request.steps.map((step) => {
+    const rows = inputs.rowsByWindow.get(windowKey(step.level, step.start.toISOString())) ?? [];
+    return {
+      level: step.level,
+      windowStart: step.start.toISOString(),
+      windowEnd: step.end.toISOString(),
+      kind: step.kind,
+      estimatedSourceRows: rows.reduce((sum, value) => sum + value, 0),
+      estimatedMs: windowEstimateMs(rows, inputs.estimates[step.level]!),
+    };
+  });
+  return {
+    level: request.level,
+    from: request.from.toISOString(),
+    to: request.to.toISOString(),
+    shards: request.shards,
+    cascade: request.cascade,
+    windows,
+    refused: refusedRanges(inputs.refusedSteps, inputs.now, inputs.retention),
+    estimates: inputs.estimates,
+    estimatedSourceRows: windows.reduce((sum, window) => sum + window.estimatedSourceRows, 0),
+    estimatedMs: windows.reduce((sum, window) => sum + window.estimatedMs, 0),
+    problems: inputs.problems,
+  };
 }

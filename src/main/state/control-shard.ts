@@ -33,6 +33,24 @@ export class ControlShard {
    * throws. A session that failed mid-transaction is destroyed rather than returned to the pool.
    */
   async transaction<T>(work: (session: ControlSession) => Promise<T>): Promise<T> {
+    return this.withConnection(async (connection) => {
+      await connection.beginTransaction();
+      const result = await work(connection);
+      await connection.commit();
+      return result;
+    });
+  }
+
+  /**
+   * Runs `work` on one control-shard session without a transaction, for statements that must share a session: a
+   * named lock and the writes it guards, which commit one by one before the lock is released. A session that
+   * failed is destroyed rather than returned to the pool.
+   */
+  session<T>(work: (session: ControlSession) => Promise<T>): Promise<T> {
+    return this.withConnection(work);
+  }
+
+  private async withConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
     let connection: PoolConnection;
     try {
       connection = await (await this.connections.pool(CONTROL_SHARD)).getConnection();
@@ -40,9 +58,7 @@ export class ControlShard {
       throw describeShardError(error, this.handle);
     }
     try {
-      await connection.beginTransaction();
       const result = await work(connection);
-      await connection.commit();
       connection.release();
       return result;
     } catch (error) {
