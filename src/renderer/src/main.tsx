@@ -1,4 +1,5 @@
 import '@mantine/core/styles.css';
+import '@mantine/dates/styles.css';
 import './styles.css';
 import { Alert, Center, MantineProvider } from '@mantine/core';
 import { QueryClientProvider } from '@tanstack/react-query';

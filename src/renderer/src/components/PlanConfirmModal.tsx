@@ -33,7 +33,7 @@ export function PlanConfirmModal(props: PlanConfirmModalProps) {
       <Stack gap="md">
         {planError && (
           <Text size="sm" c="red.4" data-testid={`${testId}-refusal`}>
-            {failureText(planError, planName).title}: {planError.message}
+            {failureText(planError, planName).line}
           </Text>
         )}
         {!planReady && !planError && (

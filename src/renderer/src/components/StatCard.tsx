@@ -1,7 +1,7 @@
 import { Paper, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 
-/** One figure with a label and a line of detail; `alert` colours the figure when it needs attention. */
+/** One figure with a label and up to two lines of detail; `alert` colours the figure when it needs attention. */
 export function StatCard({ label, value, detail, alert, testId }: { label: string; value: ReactNode; detail: ReactNode; alert?: 'red' | 'orange'; testId?: string }) {
   return (
     <Paper withBorder radius="md" px="md" py="sm" data-testid={testId}>
@@ -11,7 +11,7 @@ export function StatCard({ label, value, detail, alert, testId }: { label: strin
       <Text size="xl" fw={700} ff="monospace" c={alert ? `${alert}.5` : undefined} truncate>
         {value}
       </Text>
-      <Text size="xs" c="dimmed" truncate component="div" title={typeof detail === 'string' ? detail : undefined}>
+      <Text size="xs" c="dimmed" lineClamp={2} component="div" title={typeof detail === 'string' ? detail : undefined}>
         {detail}
       </Text>
     </Paper>

@@ -1,4 +1,4 @@
-import { AppShell, Badge, Group, NavLink, Stack, Text } from '@mantine/core';
+import { AppShell, Badge, Group, NavLink, Stack, Text, Tooltip } from '@mantine/core';
 import { PAGES, type ConsolePage } from '../pages';
 import { PageErrorBoundary } from './ErrorBoundary';
 import { pageHref, usePageRoute } from './use-page-route';
@@ -12,6 +12,11 @@ function StrataMark() {
     </svg>
   );
 }
+
+const HOST_HINT = {
+  desktop: 'The Strata desktop app: this window talks to its own main process.',
+  browser: 'Served to this browser by `strata console` on 127.0.0.1 with a one-time token, for demos and tests; it does what the desktop app does.',
+} as const;
 
 function sections(pages: readonly ConsolePage[]): Array<[string, ConsolePage[]]> {
   const grouped = new Map<string, ConsolePage[]>();
@@ -36,9 +41,11 @@ export function ConsoleShell({ host }: { host: 'desktop' | 'browser' }) {
               operations console
             </Text>
           </Group>
-          <Badge variant="outline" color="gray" tt="none" radius="sm" data-testid="host-kind">
-            {host === 'desktop' ? 'desktop app' : 'browser · test web host'}
-          </Badge>
+          <Tooltip label={HOST_HINT[host]} multiline w={340} position="bottom-end" openDelay={200}>
+            <Badge variant="outline" color="gray" tt="none" radius="sm" data-testid="host-kind" style={{ cursor: 'help' }}>
+              {host === 'desktop' ? 'desktop app' : 'browser · test web host'}
+            </Badge>
+          </Tooltip>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="sm" data-testid="navigation">

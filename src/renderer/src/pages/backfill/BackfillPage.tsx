@@ -5,24 +5,18 @@ import { failureText } from '../../api/failure';
 import { QueryFailure } from '../../components/QueryFailure';
 import { SectionTitle } from '../../components/SectionTitle';
 import { formatDuration, formatUtc } from '../../format';
-import { BackfillForm, toRequest, type BackfillFormValues } from './BackfillForm';
+import { BackfillForm, defaultValues, fromUtcWallTime, toRequest } from './BackfillForm';
 import { PlanView } from './PlanView';
-import { ProgressCard } from './ProgressCard';
+import { BackfillProgressCard } from './BackfillProgressCard';
 import { RecentBackfills } from './RecentBackfills';
 import { useBackfillActions, useBackfillProgress, useBackfills, usePlanBackfill } from './use-backfill';
 import { PageHeader } from '../../components/PageHeader';
 
-const HOUR_MS = 3_600_000;
-
-/** Yesterday's first two hours: a harmless range to start editing from. */
-function initialValues(): BackfillFormValues {
-  const yesterday = Math.floor(Date.now() / (24 * HOUR_MS)) * 24 * HOUR_MS - 24 * HOUR_MS;
-  return { level: 'hourly', from: new Date(yesterday).toISOString(), to: new Date(yesterday + 2 * HOUR_MS).toISOString(), shards: '', cascade: false };
-}
+const pickedTime = (value: string | null) => (value === null ? 'not picked' : formatUtc(fromUtcWallTime(value).toISOString()));
 
 /** Recompute a range of rollup windows: dry run, start after a confirmation, live progress with Cancel, Resume. */
 export function BackfillPage() {
-  const [values, setValues] = useState(initialValues);
+  const [values, setValues] = useState(() => defaultValues(Date.now()));
   const [confirming, setConfirming] = useState(false);
   const [trackedId, setTrackedId] = useState<number | undefined>();
   const [formProblem, setFormProblem] = useState<string | undefined>();
@@ -81,7 +75,7 @@ export function BackfillPage() {
           {refusalText.message}
         </Alert>
       )}
-      {shown && <ProgressCard progress={shown} received={progress.received} onCancel={() => actions.cancel.mutate(shown.backfillId)} cancelling={actions.cancel.isPending} />}
+      {shown && <BackfillProgressCard progress={shown} received={progress.received} onCancel={() => actions.cancel.mutate(shown.backfillId)} cancelling={actions.cancel.isPending} />}
       {plan.data && <PlanView plan={plan.data} />}
       <Stack gap={6}>
         <SectionTitle>Recent backfills</SectionTitle>
@@ -101,7 +95,7 @@ export function BackfillPage() {
           <Text size="sm">
             Rewrites the <b>{values.level}</b> windows covering{' '}
             <Text span ff="monospace" inherit>
-              {Number.isNaN(Date.parse(values.from)) ? values.from : formatUtc(new Date(values.from).toISOString())} – {Number.isNaN(Date.parse(values.to)) ? values.to : formatUtc(new Date(values.to).toISOString())}
+              {pickedTime(values.from)} – {pickedTime(values.to)}
             </Text>{' '}
             on {values.shards.trim() === '' ? 'every shard' : `shards ${values.shards}`}
             {values.cascade ? ', then the days and months above them where their source is complete' : ''}.
@@ -116,7 +110,7 @@ export function BackfillPage() {
           </Alert>
           {actions.start.error && (
             <Text size="sm" c="red.4" data-testid="confirm-refusal">
-              {failureText(actions.start.error, 'the backfill').title}: {actions.start.error.message}
+              {failureText(actions.start.error, 'the backfill').line}
             </Text>
           )}
           <Group justify="flex-end">

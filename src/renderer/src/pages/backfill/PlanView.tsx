@@ -1,10 +1,16 @@
-import { Alert, Badge, Group, Paper, ScrollArea, Stack, Table, Text } from '@mantine/core';
+import { Alert, Badge, Group, Paper, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
 import type { BackfillPlan } from '../../../../shared/backfill';
 import { SectionTitle } from '../../components/SectionTitle';
 import { formatCount, formatDuration, formatUtc, formatWindow } from '../../format';
 import { LevelBadge } from '../jobs/LevelBadge';
 
 const numeric = { ta: 'right', ff: 'monospace' } as const;
+
+/** Why a window is in the plan, in the words a DBA would use. */
+const KIND_HINT = {
+  range: 'asked for: the window lies in the range you gave',
+  cascade: 'cascade: a day or month above a rebuilt window, re-rolled so its totals take in the new figures',
+} as const;
 
 /** The dry run: every window with its estimated source rows and time, the refused ranges, and where estimates come from. */
 export function PlanView({ plan }: { plan: BackfillPlan }) {
@@ -59,7 +65,11 @@ export function PlanView({ plan }: { plan: BackfillPlan }) {
               <Table.Tr>
                 <Table.Th>Level</Table.Th>
                 <Table.Th>Window (UTC)</Table.Th>
-                <Table.Th>Why</Table.Th>
+                <Table.Th>
+                  <Tooltip label={`${KIND_HINT.range}; ${KIND_HINT.cascade}`} multiline w={320} openDelay={200}>
+                    <span style={{ textDecoration: 'underline dotted', cursor: 'help' }}>Why rebuilt</span>
+                  </Tooltip>
+                </Table.Th>
                 <Table.Th ta="right">Est. source rows</Table.Th>
                 <Table.Th ta="right">Est. time</Table.Th>
               </Table.Tr>
@@ -72,9 +82,11 @@ export function PlanView({ plan }: { plan: BackfillPlan }) {
                   </Table.Td>
                   <Table.Td ff="monospace">{formatWindow(window.level, window.windowStart, window.windowEnd)}</Table.Td>
                   <Table.Td>
-                    <Badge variant="outline" color={window.kind === 'range' ? 'blue' : 'grape'} tt="none" radius="sm">
-                      {window.kind === 'range' ? 'asked for' : 'cascade'}
-                    </Badge>
+                    <Tooltip label={KIND_HINT[window.kind]} openDelay={200}>
+                      <Badge variant="outline" color={window.kind === 'range' ? 'blue' : 'grape'} tt="none" radius="sm">
+                        {window.kind === 'range' ? 'asked for' : 'cascade'}
+                      </Badge>
+                    </Tooltip>
                   </Table.Td>
                   <Table.Td {...numeric}>{formatCount(window.estimatedSourceRows)}</Table.Td>
                   <Table.Td {...numeric}>{formatDuration(window.estimatedMs)}</Table.Td>

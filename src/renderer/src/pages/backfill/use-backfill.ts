@@ -25,7 +25,9 @@ export function useBackfillActions() {
 }
 
 const noBackfills = (): ReadonlyMap<number, BackfillProgress> => new Map();
-const latestOf = (latest: ReadonlyMap<number, BackfillProgress>, progress: BackfillProgress) => new Map(latest).set(progress.backfillId, progress);
+/** The final event names no window; the one before it does, and the card shows it as the last window run. */
+const latestOf = (latest: ReadonlyMap<number, BackfillProgress>, progress: BackfillProgress) =>
+  new Map(latest).set(progress.backfillId, { ...progress, window: progress.window ?? latest.get(progress.backfillId)?.window });
 
 /**
  * The latest progress event of every backfill this host runs, as the main process sends them, plus how many

@@ -1,7 +1,7 @@
 import { Paper, Table, Text } from '@mantine/core';
 import type { RedisStatus } from '../../../../shared/contract';
 import { formatBytes, formatLatency } from '../../format';
-import { ProblemText } from './ProblemText';
+import { ProblemLine } from '../../components/ProblemLine';
 import { StatusBadge } from './StatusBadge';
 
 export function RedisTable({ redis }: { redis: RedisStatus }) {
@@ -44,7 +44,7 @@ export function RedisTable({ redis }: { redis: RedisStatus }) {
                 </>
               ) : (
                 <Table.Td colSpan={3}>
-                  <ProblemText problem={redis.problem} testId="redis-problem" />
+                  <ProblemLine problem={redis.problem} testId="redis-problem" />
                 </Table.Td>
               )}
             </Table.Tr>

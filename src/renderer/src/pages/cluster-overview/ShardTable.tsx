@@ -1,7 +1,7 @@
 import { Badge, Paper, Table, Text, Tooltip } from '@mantine/core';
 import { TABLE_NAMES, type ShardStatus } from '../../../../shared/contract';
 import { formatLatency, formatRowEstimate } from '../../format';
-import { ProblemText } from './ProblemText';
+import { ProblemLine } from '../../components/ProblemLine';
 import { shortServerVersion } from './server-version';
 import { StatusBadge } from './StatusBadge';
 
@@ -54,7 +54,7 @@ function ShardRow({ shard }: { shard: ShardStatus }) {
         </>
       ) : (
         <Table.Td colSpan={DETAIL_COLUMNS}>
-          <ProblemText problem={shard.problem} testId={`shard-problem-${shard.index}`} />
+          <ProblemLine problem={shard.problem} testId={`shard-problem-${shard.index}`} />
         </Table.Td>
       )}
     </Table.Tr>

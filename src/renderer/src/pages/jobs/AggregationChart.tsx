@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import { Scatter } from 'react-chartjs-2';
 import { ROLLUP_LEVELS, type RollupLevel, type RunRecord } from '../../../../shared/rollup';
 import { formatDuration, formatUtc, formatWindow } from '../../format';
-import { FAILED_HEX, LEVEL_STYLE } from './level-style';
+import { FAILED_HEX, LEVEL_COLOUR } from '../../colours';
 
 ChartJS.register(LogarithmicScale, TimeScale, PointElement, LineElement, Tooltip, Legend);
 
@@ -50,11 +50,52 @@ const alertLine: Plugin<'scatter'> = {
   },
 };
 
-function utcTick(value: number, spanMs: number): string {
-  const iso = new Date(value).toISOString();
-  if (spanMs <= 36 * 3_600_000) return iso.slice(11, 16);
-  if (spanMs <= 120 * 86_400_000) return `${iso.slice(5, 10)} ${iso.slice(11, 13)}h`;
-  return iso.slice(0, 7);
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+/** Steps a time axis may take, finest first; the first giving at most MAX_TIME_TICKS ticks is used. */
+const TIME_STEPS_MS = [15 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS, 2 * HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS, 7 * DAY_MS, 14 * DAY_MS];
+const MAX_TIME_TICKS = 9;
+
+export interface TimeAxis {
+  min: number;
+  max: number;
+  /** Tick positions, on whole UTC steps (a multiple of an hour or a day since the epoch is one in UTC). */
+  ticks: number[];
+  label(value: number): string;
+}
+
+/**
+ * The time axis from the points' span: padded so no point sits on an edge (and a single instant still gets an axis
+ * an hour wide), ticks on whole UTC steps, and labels as precise as the step needs, so no two ticks read alike.
+ */
+export function timeAxis(xs: readonly number[]): TimeAxis {
+  const lowest = Math.min(...xs);
+  const highest = Math.max(...xs);
+  const pad = Math.max(30 * MINUTE_MS, (highest - lowest) * 0.04);
+  const min = lowest - pad;
+  const max = highest + pad;
+  const step = TIME_STEPS_MS.find((candidate) => (max - min) / candidate <= MAX_TIME_TICKS);
+  if (step === undefined) {
+    const ticks: number[] = [];
+    const first = new Date(min);
+    const months = Math.ceil((max - min) / (30 * DAY_MS) / MAX_TIME_TICKS);
+    for (let month = Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1); month <= max; ) {
+      ticks.push(month);
+      const at = new Date(month);
+      month = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1);
+    }
+    return { min, max, ticks, label: (value) => new Date(value).toISOString().slice(0, 7) };
+  }
+  const ticks: number[] = [];
+  for (let tick = Math.ceil(min / step) * step; tick <= max; tick += step) ticks.push(tick);
+  const oneDay = new Date(min).toISOString().slice(0, 10) === new Date(max).toISOString().slice(0, 10);
+  const label = (value: number) => {
+    const iso = new Date(value).toISOString();
+    if (step >= DAY_MS) return iso.slice(5, 10);
+    return oneDay ? iso.slice(11, 16) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  };
+  return { min, max, ticks, label };
 }
 
 function pointsOf(runs: readonly RunRecord[], level: RollupLevel, xAxis: XAxis): RunPoint[] {
@@ -74,18 +115,26 @@ function axisLabel(seconds: number): string {
   return `${seconds / 3600} h`;
 }
 
-/** From the round duration below the fastest run to the one above the slowest, always past the alert line. */
-function yRange(points: readonly RunPoint[]): { min: number; max: number } {
-  const values = points.map((point) => point.y);
+/** How far (as a factor, on the log scale) the axis reaches past a point on it, so its marker is drawn whole. */
+const EDGE_ROOM = 2;
+
+/**
+ * From the round duration below the fastest run to the one above the slowest, always past the alert line; a point
+ * on (or next to) a round value gets room beyond it, so a 0 ms window drawn at 1 ms is not cut in half by the edge.
+ */
+export function yRange(values: readonly number[]): { min: number; max: number } {
   const lowest = Math.min(...values, 1);
   const highest = Math.max(...values, AGGREGATION_ALERT_SECONDS * 2);
-  const min = [...AXIS_SECONDS].reverse().find((seconds) => seconds <= lowest) ?? AXIS_SECONDS[0]!;
-  const max = AXIS_SECONDS.find((seconds) => seconds >= highest) ?? highest;
-  return { min, max };
+  const roundBelow = [...AXIS_SECONDS].reverse().find((seconds) => seconds <= lowest) ?? AXIS_SECONDS[0]!;
+  const roundAbove = AXIS_SECONDS.find((seconds) => seconds >= highest) ?? highest;
+  return {
+    min: lowest / roundBelow < EDGE_ROOM ? Math.min(roundBelow, lowest) / EDGE_ROOM : roundBelow,
+    max: roundAbove / highest < EDGE_ROOM ? Math.max(roundAbove, highest) * EDGE_ROOM : roundAbove,
+  };
 }
 
 function runColour(level: RollupLevel) {
-  return (context: ScriptableContext<'line'>) => ((context.raw as RunPoint | undefined)?.run.outcome === 'ok' || context.raw === undefined ? LEVEL_STYLE[level].hex : FAILED_HEX);
+  return (context: ScriptableContext<'line'>) => ((context.raw as RunPoint | undefined)?.run.outcome === 'ok' || context.raw === undefined ? LEVEL_COLOUR[level].hex : FAILED_HEX);
 }
 
 /** Seconds each window took to aggregate, per level, on a log scale, with the 5-minute alert line. */
@@ -104,16 +153,15 @@ export function AggregationChart({ runs }: { runs: readonly RunRecord[] }) {
           pointBorderWidth: (context: ScriptableContext<'line'>) => ((context.raw as RunPoint | undefined)?.run.outcome === 'ok' ? 1 : 2),
           pointBackgroundColor: runColour(level),
           pointBorderColor: runColour(level),
-          borderColor: LEVEL_STYLE[level].hex,
-          backgroundColor: LEVEL_STYLE[level].hex,
+          borderColor: LEVEL_COLOUR[level].hex,
+          backgroundColor: LEVEL_COLOUR[level].hex,
           pointStyle: (context: ScriptableContext<'line'>) => ((context.raw as RunPoint | undefined)?.run.outcome === 'failed' ? 'crossRot' : 'circle'),
         })),
     [runs, xAxis],
   );
   const allPoints = datasets.flatMap((dataset) => dataset.data);
-  const xs = allPoints.map((point) => point.x);
-  const spanMs = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
-  const { min, max } = yRange(allPoints);
+  const time = timeAxis(allPoints.length ? allPoints.map((point) => point.x) : [0]);
+  const { min, max } = yRange(allPoints.map((point) => point.y));
   const options: ChartOptions<'scatter'> = {
     responsive: true,
     maintainAspectRatio: false,
@@ -123,8 +171,13 @@ export function AggregationChart({ runs }: { runs: readonly RunRecord[] }) {
     scales: {
       x: {
         type: 'time',
+        min: time.min,
+        max: time.max,
         grid: { color: GRID },
-        ticks: { color: AXIS_TEXT, maxRotation: 0, autoSkipPadding: 16, callback: (value) => utcTick(Number(value), spanMs) },
+        afterBuildTicks: (scale) => {
+          scale.ticks = time.ticks.map((value) => ({ value }));
+        },
+        ticks: { color: AXIS_TEXT, maxRotation: 0, autoSkip: false, callback: (value) => time.label(Number(value)) },
         title: { display: true, text: xAxis === 'window' ? 'window start (UTC)' : 'run start (UTC)', color: AXIS_TEXT },
       },
       y: {

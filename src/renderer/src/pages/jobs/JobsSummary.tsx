@@ -68,14 +68,14 @@ export function JobsSummary({ runs, lease }: { runs: readonly RunRecord[] | unde
         testId="trouble-card"
         label="Not ok"
         value={runs ? `${troubled} / ${runs.length}` : '…'}
-        detail={troubled ? 'failed, cancelled or fenced windows' : 'every window listed is ok'}
+        detail={troubled ? 'failed, cancelled or fenced windows (fenced: overtaken by a newer lease holder)' : 'every window listed is ok'}
         alert={troubled ? 'red' : undefined}
       />
       <StatCard
         testId="slowest-card"
         label="Slowest window"
         value={slowest?.durationMs != null ? formatDuration(slowest.durationMs) : '—'}
-        detail={slowest ? `target < 5 min · ${slowest.shardName} · ${slowest.level} ${formatWindow(slowest.level, slowest.windowStart, slowest.windowEnd)}` : 'target < 5 min per window'}
+        detail={slowest ? `${slowest.shardName} · ${slowest.level} ${formatWindow(slowest.level, slowest.windowStart, slowest.windowEnd)} · target < 5 min` : 'target < 5 min per window'}
         alert={slow ? 'red' : undefined}
       />
     </SimpleGrid>

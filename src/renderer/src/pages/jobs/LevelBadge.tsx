@@ -1,10 +1,11 @@
 import { Badge } from '@mantine/core';
 import type { RollupLevel } from '../../../../shared/rollup';
-import { LEVEL_STYLE } from './level-style';
+import { LEVEL_COLOUR } from '../../colours';
 
+/** A rollup level in its colour; never narrower than its word, however squeezed its table column is. */
 export function LevelBadge({ level }: { level: RollupLevel }) {
   return (
-    <Badge color={LEVEL_STYLE[level].mantine} variant="light" tt="none" radius="sm" miw={64}>
+    <Badge color={LEVEL_COLOUR[level].mantine} variant="light" tt="none" radius="sm" miw={64} style={{ minWidth: 'max-content', flexShrink: 0 }}>
       {level}
     </Badge>
   );

@@ -1,6 +1,7 @@
-import { Badge, Paper, ScrollArea, Table, Text } from '@mantine/core';
+import { Paper, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
 import { Fragment } from 'react';
 import type { RunOutcome, RunRecord } from '../../../../shared/rollup';
+import { StateBadge } from '../../components/StateBadge';
 import { formatCount, formatDuration, formatUtc, formatWindow } from '../../format';
 import { AGGREGATION_ALERT_SECONDS } from './AggregationChart';
 import { LevelBadge } from './LevelBadge';
@@ -8,13 +9,21 @@ import { LevelBadge } from './LevelBadge';
 const COLUMNS = 10;
 const numeric = { ta: 'right', ff: 'monospace' } as const;
 
-const OUTCOME_COLOUR: Record<RunOutcome, string> = { ok: 'teal', failed: 'red', cancelled: 'gray', fenced: 'orange' };
+/** Outcomes that are not self-explaining, as a tooltip on their badge. */
+const OUTCOME_HINT: Partial<Record<RunOutcome, string>> = {
+  fenced: 'fenced: the window was written, but a newer scheduler had taken the lease, so this run could not move the watermark; the newer one covers it',
+  cancelled: 'cancelled: stopped on request; the window was rolled back',
+};
 
 function OutcomeBadge({ outcome }: { outcome: RunOutcome }) {
-  return (
-    <Badge data-testid="run-outcome" color={OUTCOME_COLOUR[outcome]} variant={outcome === 'ok' ? 'light' : 'filled'} tt="none" radius="sm" miw={64}>
-      {outcome === 'failed' ? 'FAILED' : outcome}
-    </Badge>
+  const badge = <StateBadge state={outcome} label={outcome === 'failed' ? 'FAILED' : undefined} variant={outcome === 'ok' ? 'light' : 'filled'} miw={64} testId="run-outcome" />;
+  const hint = OUTCOME_HINT[outcome];
+  return hint ? (
+    <Tooltip label={hint} multiline w={320} openDelay={200}>
+      <span style={{ cursor: 'help' }}>{badge}</span>
+    </Tooltip>
+  ) : (
+    badge
   );
 }
 

@@ -1,18 +1,14 @@
 import { Badge, Paper, Table, Text, Tooltip } from '@mantine/core';
 import { ROLLUP_LEVELS, type WatermarkRow } from '../../../../shared/rollup';
 import type { ScheduleEntry } from '../../../../shared/schedule';
-import { describeErrorCode } from '../../errors';
+import { ProblemLine } from '../../components/ProblemLine';
+import { StateBadge } from '../../components/StateBadge';
 import { formatDuration, formatRelative, formatUtc } from '../../format';
 import { useNow } from '../../hooks/use-now';
 import { LevelBadge } from './LevelBadge';
 import { jobOfLevel, watermarkLag, type LagState } from './watermark-lag';
 
-const LAG_BADGE: Record<LagState, { label: string; color: string; variant: 'light' | 'filled' }> = {
-  'on-time': { label: 'on time', color: 'teal', variant: 'light' },
-  behind: { label: 'BEHIND', color: 'orange', variant: 'filled' },
-  'not-started': { label: 'not started', color: 'gray', variant: 'light' },
-  unknown: { label: 'unknown', color: 'red', variant: 'light' },
-};
+const LAG_WORDS: Record<LagState, string> = { 'on-time': 'on time', behind: 'BEHIND', 'not-started': 'not started', unknown: 'unknown' };
 
 function NextRun({ schedule, now }: { schedule: ScheduleEntry | undefined; now: number }) {
   if (!schedule) return <Text size="sm" c="dimmed">—</Text>;
@@ -33,7 +29,6 @@ function NextRun({ schedule, now }: { schedule: ScheduleEntry | undefined; now: 
 
 function WatermarkLine({ row, schedule, now }: { row: WatermarkRow; schedule: ScheduleEntry | undefined; now: number }) {
   const lag = watermarkLag(row, now, schedule);
-  const badge = LAG_BADGE[lag.state];
   return (
     <Table.Tr
       data-testid={`watermark-${row.level}-${row.shard}`}
@@ -46,12 +41,7 @@ function WatermarkLine({ row, schedule, now }: { row: WatermarkRow; schedule: Sc
       <Table.Td fw={600}>{row.shardName}</Table.Td>
       {row.problem ? (
         <Table.Td colSpan={4}>
-          <Text size="sm" c="red.4">
-            <Text span fw={600} inherit>
-              {describeErrorCode(row.problem.code)}
-            </Text>{' '}
-            — {row.problem.message}
-          </Text>
+          <ProblemLine problem={row.problem} />
         </Table.Td>
       ) : (
         <>
@@ -63,9 +53,9 @@ function WatermarkLine({ row, schedule, now }: { row: WatermarkRow; schedule: Sc
           </Table.Td>
           <Table.Td>
             <Tooltip label={`late when more than ${formatDuration(lag.limitMs)} behind: one window, the schedule's offset and an hour to run`} openDelay={300}>
-              <Badge data-testid="watermark-state" color={badge.color} variant={badge.variant} tt="none" radius="sm" miw={84}>
-                {badge.label}
-              </Badge>
+              <span>
+                <StateBadge state={lag.state} label={LAG_WORDS[lag.state]} miw={84} testId="watermark-state" />
+              </span>
             </Tooltip>
           </Table.Td>
           <Table.Td c="dimmed">

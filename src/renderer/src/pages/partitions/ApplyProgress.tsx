@@ -1,12 +1,13 @@
-import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
+import { Progress, Stack, Table, Text } from '@mantine/core';
 import type { PartitionApplyReport, ShardPartitionApplyResult, ShardPlan } from '../../../../shared/partitions';
 import { shardStatements } from './PartitionPlanView';
 import type { ShardApplyProgress } from './use-partitions';
-import { ProblemText } from '../../components/ProblemText';
+import { stateColour } from '../../colours';
+import { ProblemLine } from '../../components/ProblemLine';
+import { ProgressCard } from '../../components/ProgressCard';
+import { StateBadge } from '../../components/StateBadge';
 
 type ShardState = 'waiting' | 'running' | ShardPartitionApplyResult['outcome'];
-
-const STATE_COLOUR: Record<ShardState, string> = { waiting: 'gray', running: 'blue', 'up-to-date': 'teal', applied: 'teal', failed: 'red', blocked: 'orange' };
 
 interface ShardLine {
   index: number;
@@ -58,67 +59,57 @@ export function ApplyProgress({
   const state = running ? 'running' : refused || report?.ok === false || lines.some((line) => line.state === 'failed') ? 'failed' : lines.some((line) => line.state === 'blocked') ? 'blocked' : 'done';
   const title = { running: 'Applying partition changes…', failed: 'Applied with failures', blocked: 'Applied where allowed; some shards were blocked', done: 'Partition changes applied' }[state];
   return (
-    <Paper withBorder radius="md" p="md" data-testid="partition-progress" data-state={state} data-events={received}>
-      <Stack gap="sm">
-        <Group justify="space-between">
-          <Text fw={700}>{title}</Text>
-          <Badge color={{ running: 'blue', failed: 'red', blocked: 'orange', done: 'teal' }[state]} variant={running ? 'light' : 'filled'} tt="none" radius="sm">
-            {state}
-          </Badge>
-        </Group>
-        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
-          <Table.Tbody>
-            {lines.map((line) => (
-              <Table.Tr key={line.index} data-testid={`progress-shard-${line.index}`} data-state={line.state} data-done={line.done} data-total={line.total}>
-                <Table.Td w={110} fw={600}>
-                  {line.name}
-                </Table.Td>
-                <Table.Td w={120}>
-                  <Badge color={STATE_COLOUR[line.state]} variant={line.state === 'running' || line.state === 'waiting' ? 'light' : 'filled'} tt="none" radius="sm" miw={96}>
-                    {line.state}
-                  </Badge>
-                </Table.Td>
-                <Table.Td w={260}>
-                  <Stack gap={4}>
-                    <Text size="xs" ff="monospace" data-testid="progress-statements">
-                      {line.state === 'running' ? `statement ${line.position} of ${line.total}` : `${line.done} of ${line.total} statements`}
-                    </Text>
-                    <Progress
-                      value={line.total === 0 ? (line.state === 'waiting' || line.state === 'running' ? 0 : 100) : (line.done / line.total) * 100}
-                      color={STATE_COLOUR[line.state]}
-                      animated={line.state === 'running'}
-                      size="sm"
-                    />
-                  </Stack>
-                </Table.Td>
-                <Table.Td>
-                  {line.sql && (
-                    <Text size="xs" ff="monospace" c="dimmed" lineClamp={1} title={line.sql}>
-                      {line.sql}
-                    </Text>
-                  )}
-                  {line.state === 'blocked' && (
-                    <Text size="sm" c="orange.4" data-testid="progress-blocked">
-                      blocked: {line.problem?.message ?? 'another job holds this shard'}
-                    </Text>
-                  )}
-                  {line.state !== 'blocked' && line.problem && <ProblemText problem={line.problem} testId="progress-problem" />}
-                  {line.failures.map((failure) => (
-                    <Text key={`${failure.table}-${failure.message}`} size="sm" c="red.4" data-testid="progress-failure">
-                      {failure.message}
-                    </Text>
-                  ))}
-                  {line.state === 'up-to-date' && (
-                    <Text size="sm" c="dimmed">
-                      nothing needed adding
-                    </Text>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Stack>
-    </Paper>
+    <ProgressCard title={title} state={state} testId="partition-progress" data={{ events: received }}>
+      <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
+        <Table.Tbody>
+          {lines.map((line) => (
+            <Table.Tr key={line.index} data-testid={`progress-shard-${line.index}`} data-state={line.state} data-done={line.done} data-total={line.total}>
+              <Table.Td w={110} fw={600}>
+                {line.name}
+              </Table.Td>
+              <Table.Td w={120}>
+                <StateBadge state={line.state} miw={96} />
+              </Table.Td>
+              <Table.Td w={260}>
+                <Stack gap={4}>
+                  <Text size="xs" ff="monospace" data-testid="progress-statements">
+                    {line.state === 'running' ? `statement ${line.position} of ${line.total}` : `${line.done} of ${line.total} statements`}
+                  </Text>
+                  <Progress
+                    value={line.total === 0 ? (line.state === 'waiting' || line.state === 'running' ? 0 : 100) : (line.done / line.total) * 100}
+                    color={stateColour(line.state)}
+                    animated={line.state === 'running'}
+                    size="sm"
+                  />
+                </Stack>
+              </Table.Td>
+              <Table.Td>
+                {line.sql && (
+                  <Text size="xs" ff="monospace" c="dimmed" lineClamp={1} title={line.sql}>
+                    {line.sql}
+                  </Text>
+                )}
+                {line.state === 'blocked' && (
+                  <Text size="sm" c="orange.4" data-testid="progress-blocked">
+                    blocked: {line.problem?.message ?? 'another job holds this shard'}
+                  </Text>
+                )}
+                {line.state !== 'blocked' && line.problem && <ProblemLine problem={line.problem} testId="progress-problem" />}
+                {line.failures.map((failure) => (
+                  <Text key={`${failure.table}-${failure.message}`} size="sm" c="red.4" data-testid="progress-failure">
+                    {failure.message}
+                  </Text>
+                ))}
+                {line.state === 'up-to-date' && (
+                  <Text size="sm" c="dimmed">
+                    nothing needed adding
+                  </Text>
+                )}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </ProgressCard>
   );
 }

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Code, CopyButton, Group, Paper, ScrollArea, Stack
 import type { ConversionPlanReport, ShardConversionPlan, TableConversionPlan } from '../../../../shared/partitions';
 import { PlanConfirmModal } from '../../components/PlanConfirmModal';
 import { formatBytes, formatCount, formatDuration, formatUtc } from '../../format';
-import { ProblemText } from '../../components/ProblemText';
+import { ProblemLine } from '../../components/ProblemLine';
 
 /** The shard and table a Convert… button was pressed for. */
 export interface ConvertTarget {
@@ -87,7 +87,7 @@ function ShardCard({ shard }: { shard: ShardConversionPlan }) {
             {action === 'convert' ? 'will convert' : action}
           </Badge>
         </Group>
-        {shard.problem && <ProblemText problem={shard.problem} />}
+        {shard.problem && <ProblemLine problem={shard.problem} />}
         {plan?.action === 'refused' && (
           <Text size="sm" c="red.4" data-testid="convert-refusal">
             {plan.problem?.message ?? 'the table cannot be converted as it is'}; nothing will run

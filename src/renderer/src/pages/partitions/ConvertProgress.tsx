@@ -1,22 +1,14 @@
-import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
+import { Progress, Stack, Table, Text } from '@mantine/core';
 import type { ConversionReport, ShardConversionPlan, ShardConversionResult } from '../../../../shared/partitions';
 import { formatCount, formatDuration } from '../../format';
 import { describeSeconds } from './ConvertConfirm';
 import type { ShardConversionProgress } from './use-partitions';
-import { ProblemText } from '../../components/ProblemText';
+import { stateColour } from '../../colours';
+import { ProblemLine } from '../../components/ProblemLine';
+import { ProgressCard } from '../../components/ProgressCard';
+import { StateBadge } from '../../components/StateBadge';
 
 type ShardState = 'waiting' | 'running' | ShardConversionResult['outcome'];
-
-const STATE_COLOUR: Record<ShardState, string> = {
-  waiting: 'gray',
-  running: 'blue',
-  converted: 'teal',
-  'already-partitioned': 'teal',
-  refused: 'red',
-  failed: 'red',
-  cancelled: 'orange',
-  blocked: 'orange',
-};
 
 const rowsText = (count: number | null | undefined) => (count === null || count === undefined ? '-' : formatCount(count));
 
@@ -32,9 +24,7 @@ function ShardLine({ target, live, final }: { target: ShardConversionPlan; live:
         {target.name}
       </Table.Td>
       <Table.Td w={170}>
-        <Badge color={STATE_COLOUR[state]} variant={state === 'running' || state === 'waiting' ? 'light' : 'filled'} tt="none" radius="sm" miw={96}>
-          {state}
-        </Badge>
+        <StateBadge state={state} miw={96} />
       </Table.Td>
       <Table.Td w={280}>
         <Stack gap={4}>
@@ -45,7 +35,7 @@ function ShardLine({ target, live, final }: { target: ShardConversionPlan; live:
                 ? `${live.percent === null ? 'progress not reported' : `${live.percent.toFixed(1)} %`}${live.stage ? ` · ${live.stage}` : ''}${live.estimatedSeconds !== undefined ? ` · estimated ${describeSeconds(live.estimatedSeconds)}` : ''}`
                 : 'waiting for the partition lock'}
           </Text>
-          <Progress value={percent} color={STATE_COLOUR[state]} animated={state === 'running'} size="sm" />
+          <Progress value={percent} color={stateColour(state)} animated={state === 'running'} size="sm" />
         </Stack>
       </Table.Td>
       <Table.Td>
@@ -59,7 +49,7 @@ function ShardLine({ target, live, final }: { target: ShardConversionPlan; live:
             already partitioned; nothing was done
           </Text>
         )}
-        {result?.problem && <ProblemText problem={result.problem} color={result.outcome === 'blocked' || result.outcome === 'cancelled' ? 'orange.4' : 'red.4'} testId="convert-problem" />}
+        {result?.problem && <ProblemLine problem={result.problem} color={result.outcome === 'blocked' || result.outcome === 'cancelled' ? 'orange.4' : 'red.4'} testId="convert-problem" />}
       </Table.Td>
     </Table.Tr>
   );
@@ -87,22 +77,14 @@ export function ConvertProgress({
   const state = running ? 'running' : refused || report?.ok === false ? 'failed' : 'done';
   const title = { running: `Converting ${table}…`, failed: `${table}: conversion did not complete everywhere`, done: `${table} converted into partitions` }[state];
   return (
-    <Paper withBorder radius="md" p="md" data-testid="convert-progress" data-state={state} data-events={received}>
-      <Stack gap="sm">
-        <Group justify="space-between">
-          <Text fw={700}>{title}</Text>
-          <Badge color={{ running: 'blue', failed: 'red', done: 'teal' }[state]} variant={running ? 'light' : 'filled'} tt="none" radius="sm">
-            {state}
-          </Badge>
-        </Group>
-        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
-          <Table.Tbody>
-            {targets.map((target) => (
-              <ShardLine key={target.index} target={target} live={byShard.get(target.index)} final={report?.shards.find((shard) => shard.index === target.index)} />
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Stack>
-    </Paper>
+    <ProgressCard title={title} state={state} testId="convert-progress" data={{ events: received }}>
+      <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
+        <Table.Tbody>
+          {targets.map((target) => (
+            <ShardLine key={target.index} target={target} live={byShard.get(target.index)} final={report?.shards.find((shard) => shard.index === target.index)} />
+          ))}
+        </Table.Tbody>
+      </Table>
+    </ProgressCard>
   );
 }

@@ -3,7 +3,7 @@ import type { PartitionPlanReport, ShardPlan, TablePlanReport } from '../../../.
 import { SectionTitle } from '../../components/SectionTitle';
 import { formatUtc } from '../../format';
 import { WARNING_COLOUR, WARNING_WORDS } from './partition-view';
-import { ProblemText } from '../../components/ProblemText';
+import { ProblemLine } from '../../components/ProblemLine';
 
 export const statementCount = (plan: PartitionPlanReport) => plan.shards.reduce((sum, shard) => sum + shardStatements(shard), 0);
 export const shardStatements = (shard: ShardPlan) => shard.tables.reduce((sum, table) => sum + table.statements.length, 0);
@@ -64,7 +64,7 @@ function ShardPlanCard({ shard }: { shard: ShardPlan }) {
             </Badge>
           )}
         </Group>
-        {shard.problem && <ProblemText problem={shard.problem} />}
+        {shard.problem && <ProblemLine problem={shard.problem} />}
         {shard.reachable && count === 0 && (
           <Text size="sm" c="dimmed">
             Every table is covered far enough ahead.

@@ -1,6 +1,6 @@
 import { Alert, Badge, Button, Group, Stack, Text } from '@mantine/core';
 import type { PartitionListReport } from '../../../../shared/partitions';
-import { describeErrorCode } from '../../errors';
+import { ProblemLine } from '../../components/ProblemLine';
 import { WARNING_COLOUR, WARNING_WORDS } from './partition-view';
 
 /**
@@ -15,12 +15,7 @@ export function PartitionWarnings({ report, onConvert, converting }: { report: P
     <Stack gap="sm">
       {down.map((shard) => (
         <Alert key={shard.index} color="red" variant="filled" radius="md" title={`${shard.name} unreachable: its partitions cannot be read`} data-testid={`partition-shard-down-${shard.index}`}>
-          <Text size="sm" data-testid="shard-down-problem">
-            <Text span fw={700} inherit>
-              {shard.problem ? describeErrorCode(shard.problem.code) : 'Down'}
-            </Text>
-            {shard.problem ? ` — ${shard.problem.message}` : ''}
-          </Text>
+          <ProblemLine problem={shard.problem} color="white" testId="shard-down-problem" />
         </Alert>
       ))}
       {warnings.length > 0 && (

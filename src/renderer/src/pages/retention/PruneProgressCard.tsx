@@ -1,11 +1,12 @@
-import { Badge, Group, Paper, Progress, Stack, Table, Text } from '@mantine/core';
+import { Progress, Table, Text } from '@mantine/core';
 import { RETAINED_TABLES, type PruneProgress, type PruneReport } from '../../../../shared/retention';
+import { stateColour } from '../../colours';
+import { ProgressCard } from '../../components/ProgressCard';
+import { StateBadge } from '../../components/StateBadge';
 import { formatCount } from '../../format';
 import { progressKey } from './use-retention';
 
 type LineState = 'waiting' | 'running' | 'done' | 'stopped';
-
-const STATE_COLOUR: Record<LineState, string> = { waiting: 'gray', running: 'blue', done: 'teal', stopped: 'orange' };
 
 /**
  * Live progress of a prune, one line per shard and table that has something to remove (from the dry run the
@@ -37,60 +38,55 @@ export function PruneProgressCard({
   );
   const overall = running ? 'running' : failed ? 'failed' : lines.some((line) => line.state === 'stopped') ? 'stopped' : 'done';
   return (
-    <Paper withBorder radius="md" p="md" data-testid="prune-progress" data-state={overall} data-events={received}>
-      <Stack gap="sm">
-        <Group justify="space-between">
-          <Text fw={700}>{{ running: 'Pruning…', failed: 'Prune failed', stopped: 'Prune stopped early', done: 'Prune finished' }[overall]}</Text>
-          <Badge color={{ running: 'blue', failed: 'red', stopped: 'orange', done: 'teal' }[overall]} variant={running ? 'light' : 'filled'} tt="none" radius="sm">
-            {overall}
-          </Badge>
-        </Group>
-        {lines.length === 0 && (
-          <Text size="sm" c="dimmed">
-            The dry run found nothing to remove; the prune checks again on every shard.
-          </Text>
-        )}
-        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
-          <Table.Tbody>
-            {lines.map(({ shard, table, event, deleteRows, state }) => {
-              const deleted = event?.deletedRows ?? 0;
-              const dropped = event?.droppedPartitions ?? 0;
-              const done = (table.drops.length > 0 ? (dropped >= table.drops.length ? 1 : 0) : 0) + (deleteRows > 0 ? Math.min(1, deleted / deleteRows) : 0);
-              const parts = (table.drops.length > 0 ? 1 : 0) + (deleteRows > 0 ? 1 : 0);
-              return (
-                <Table.Tr key={`${shard.index}-${table.table}`} data-testid={`prune-progress-${shard.index}-${table.table}`} data-state={state}>
-                  <Table.Td w={100} fw={600}>
-                    {shard.name}
-                  </Table.Td>
-                  <Table.Td w={90} ff="monospace">
-                    {RETAINED_TABLES[table.table].label}
-                  </Table.Td>
-                  <Table.Td w={110}>
-                    <Badge color={STATE_COLOUR[state]} variant={state === 'done' ? 'filled' : 'light'} tt="none" radius="sm" miw={80}>
-                      {state}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td w={260}>
-                    <Progress value={state === 'done' ? 100 : parts === 0 ? 0 : (done / parts) * 100} color={STATE_COLOUR[state]} animated={state === 'running'} size="sm" />
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="xs" ff="monospace">
-                      {table.drops.length > 0 && `partitions dropped ${dropped} of ${table.drops.length}`}
-                      {table.drops.length > 0 && table.deletes.length > 0 && ' · '}
-                      {table.deletes.length > 0 && `rows deleted ${formatCount(deleted)} of ~${formatCount(deleteRows)}`}
+    <ProgressCard
+      title={{ running: 'Pruning…', failed: 'Prune failed', stopped: 'Prune stopped early', done: 'Prune finished' }[overall]}
+      state={overall}
+      testId="prune-progress"
+      data={{ events: received }}
+    >
+      {lines.length === 0 && (
+        <Text size="sm" c="dimmed">
+          The dry run found nothing to remove; the prune checks again on every shard.
+        </Text>
+      )}
+      <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
+        <Table.Tbody>
+          {lines.map(({ shard, table, event, deleteRows, state }) => {
+            const deleted = event?.deletedRows ?? 0;
+            const dropped = event?.droppedPartitions ?? 0;
+            const done = (table.drops.length > 0 ? (dropped >= table.drops.length ? 1 : 0) : 0) + (deleteRows > 0 ? Math.min(1, deleted / deleteRows) : 0);
+            const parts = (table.drops.length > 0 ? 1 : 0) + (deleteRows > 0 ? 1 : 0);
+            return (
+              <Table.Tr key={`${shard.index}-${table.table}`} data-testid={`prune-progress-${shard.index}-${table.table}`} data-state={state}>
+                <Table.Td w={100} fw={600}>
+                  {shard.name}
+                </Table.Td>
+                <Table.Td w={90} ff="monospace">
+                  {RETAINED_TABLES[table.table].label}
+                </Table.Td>
+                <Table.Td w={110}>
+                  <StateBadge state={state} miw={80} />
+                </Table.Td>
+                <Table.Td w={260}>
+                  <Progress value={state === 'done' ? 100 : parts === 0 ? 0 : (done / parts) * 100} color={stateColour(state)} animated={state === 'running'} size="sm" />
+                </Table.Td>
+                <Table.Td>
+                  <Text size="xs" ff="monospace">
+                    {table.drops.length > 0 && `partitions dropped ${dropped} of ${table.drops.length}`}
+                    {table.drops.length > 0 && table.deletes.length > 0 && ' · '}
+                    {table.deletes.length > 0 && `rows deleted ${formatCount(deleted)} of ~${formatCount(deleteRows)}`}
+                  </Text>
+                  {event?.message && (
+                    <Text size="xs" c={state === 'stopped' ? 'orange.4' : 'dimmed'}>
+                      {event.kind === 'table-finished' ? `stopped by ${event.message}` : event.message}
                     </Text>
-                    {event?.message && (
-                      <Text size="xs" c={state === 'stopped' ? 'orange.4' : 'dimmed'}>
-                        {event.kind === 'table-finished' ? `stopped by ${event.message}` : event.message}
-                      </Text>
-                    )}
-                  </Table.Td>
-                </Table.Tr>
-              );
-            })}
-          </Table.Tbody>
-        </Table>
-      </Stack>
-    </Paper>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+    </ProgressCard>
   );
 }

@@ -1,6 +1,7 @@
 import { Alert, Badge, Paper, ScrollArea, Stack, Table, Text } from '@mantine/core';
 import { RETAINED_TABLES, type KeptReason, type PruneReport, type ShardPrune, type TablePrune } from '../../../../shared/retention';
 import { SectionTitle } from '../../components/SectionTitle';
+import { StateBadge } from '../../components/StateBadge';
 import { describeErrorCode } from '../../errors';
 import { formatBytes, formatCount, formatDuration, formatUtc } from '../../format';
 
@@ -13,8 +14,6 @@ export const KEPT_WORDS: Record<KeptReason, string> = {
   cancelled: 'cancelled',
   'backup-running': 'backup running',
 };
-
-const KEPT_COLOUR: Record<KeptReason, string> = { 'not-rolled-up': 'orange', 'totals-differ': 'red', 'time-budget': 'yellow', cancelled: 'gray', 'backup-running': 'grape' };
 
 const label = (table: TablePrune['table']) => RETAINED_TABLES[table].label;
 const range = (from: string | null, to: string) => `${from === null ? 'anything earlier' : formatUtc(from)} – ${formatUtc(to)}`;
@@ -219,9 +218,7 @@ export function PruneReportView({ report }: { report: PruneReport }) {
                         {range(window.windowStart, window.windowEnd)}
                       </Table.Td>
                       <Table.Td>
-                        <Badge color={KEPT_COLOUR[window.reason]} variant="light" tt="none" radius="sm" miw={110}>
-                          {KEPT_WORDS[window.reason]}
-                        </Badge>
+                        <StateBadge state={window.reason} label={KEPT_WORDS[window.reason]} variant="light" miw={110} />
                       </Table.Td>
                       <Table.Td {...numeric} style={{ whiteSpace: 'nowrap' }}>
                         {window.sourcePageViews === undefined ? '—' : formatCount(window.sourcePageViews)} → {window.nextLevelPageViews === undefined ? '—' : formatCount(window.nextLevelPageViews)}

@@ -1,9 +1,8 @@
-import { Badge, Paper, ScrollArea, Table, Text } from '@mantine/core';
+import { Paper, ScrollArea, Table, Text } from '@mantine/core';
 import type { MaintenanceRun } from '../../../../shared/retention';
+import type { ConsoleState } from '../../colours';
+import { StateBadge } from '../../components/StateBadge';
 import { formatCount, formatDuration, formatUtc } from '../../format';
-
-/** Outcomes are plain strings in the history (partition maintenance writes its own); unknown ones are grey. */
-const OUTCOME_COLOUR: Record<string, string> = { ok: 'teal', partial: 'yellow', cancelled: 'gray', failed: 'red', blocked: 'orange' };
 
 /** The latest prune and partition maintenance runs on any host, newest first, one line per shard and table. */
 export function RunsTable({ runs }: { runs: readonly MaintenanceRun[] }) {
@@ -36,9 +35,8 @@ export function RunsTable({ runs }: { runs: readonly MaintenanceRun[] }) {
                 <Table.Td>{run.shardName}</Table.Td>
                 <Table.Td ff="monospace">{run.table ?? 'whole shard'}</Table.Td>
                 <Table.Td>
-                  <Badge color={OUTCOME_COLOUR[run.outcome] ?? 'gray'} variant={run.outcome === 'ok' ? 'light' : 'filled'} tt="none" radius="sm" miw={72}>
-                    {run.outcome}
-                  </Badge>
+                  {/* Outcomes are plain strings in the history (partition maintenance writes its own); unknown ones are grey. */}
+                  <StateBadge state={run.outcome as ConsoleState} variant={run.outcome === 'ok' ? 'light' : 'filled'} miw={72} />
                 </Table.Td>
                 <Table.Td ta="right" ff="monospace">
                   {formatCount(run.rowsRemoved)}

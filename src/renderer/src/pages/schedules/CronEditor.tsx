@@ -2,7 +2,24 @@ import { Button, Group, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import type { ScheduleEntry } from '../../../../shared/schedule';
 import { failureText } from '../../api/failure';
+import { formatUtc } from '../../format';
+import { previewNextRuns } from './next-runs';
 import { useSetSchedule } from './use-schedules';
+
+/** What the draft would do, worked out as it is typed; the scheduler still checks it on Save. */
+function DraftPreview({ draft, stored, testId }: { draft: string; stored: string; testId: string }) {
+  if (draft.trim() === stored) return null;
+  const runs = previewNextRuns(draft, new Date());
+  return (
+    <Text size="xs" c="dimmed" mt={4} data-testid={testId}>
+      {runs === undefined
+        ? 'no preview for this expression; Save asks the scheduler'
+        : runs.length === 0
+          ? 'this expression never matches'
+          : <>next runs of the draft: <Text span ff="monospace" inherit>{runs.map((run) => formatUtc(run.toISOString()).slice(5)).join(' · ')}</Text></>}
+    </Text>
+  );
+}
 
 /**
  * The cron cell: the stored expression with an Edit button, or an input that saves through `schedules:set`.
@@ -56,7 +73,11 @@ export function CronEditor({ schedule }: { schedule: ScheduleEntry }) {
           w={220}
           ff="monospace"
           value={draft}
-          onChange={(event) => setDraft(event.currentTarget.value)}
+          onChange={(event) => {
+            setDraft(event.currentTarget.value);
+            // A refusal is about the text that was sent: once the draft changes it no longer applies.
+            if (setSchedule.error) setSchedule.reset();
+          }}
           onKeyDown={(event) => event.key === 'Escape' && cancel()}
           error={refusal !== undefined}
           aria-label={`cron expression of ${schedule.job}`}
@@ -74,11 +95,12 @@ export function CronEditor({ schedule }: { schedule: ScheduleEntry }) {
       {refusal && (
         <Text size="xs" c="red.4" mt={6} data-testid={`${testId}-refusal`}>
           <Text span fw={700} inherit>
-            {refusal.title}:
-          </Text>{' '}
-          {refusal.message}
+            {refusal.title}
+          </Text>
+          {refusal.line.slice(refusal.title.length)}
         </Text>
       )}
+      {!refusal && <DraftPreview draft={draft} stored={schedule.cron} testId={`${testId}-preview`} />}
       <Text size="xs" c="dimmed" mt={4}>
         minute hour day-of-month month day-of-week, UTC · stored <Text span ff="monospace" inherit style={{ whiteSpace: 'nowrap' }}>{schedule.cron}</Text>
       </Text>

@@ -33,7 +33,7 @@ export function EnabledSwitch({ schedule }: { schedule: ScheduleEntry }) {
       />
       {refusal && !confirming && (
         <Text size="xs" c="red.4" mt={4} data-testid={`${testId}-refusal`}>
-          {refusal.title}: {refusal.message}
+          {refusal.line}
         </Text>
       )}
       <Modal opened={confirming} onClose={() => setConfirming(false)} title={<Text fw={700}>Disable {schedule.job}?</Text>} centered data-testid={`${testId}-confirm`}>
@@ -46,7 +46,7 @@ export function EnabledSwitch({ schedule }: { schedule: ScheduleEntry }) {
           </Alert>
           {refusal && (
             <Text size="sm" c="red.4">
-              {refusal.title}: {refusal.message}
+              {refusal.line}
             </Text>
           )}
           <Group justify="flex-end">
