@@ -3,6 +3,8 @@ import { RedisShardActivities } from '../../src/main/conflicts/registry';
 import { silentLogger } from '../../src/main/log';
 import { ClusterRetentionService } from '../../src/main/retention/service';
 import { maintenanceJobHandlers } from '../../src/main/scheduler/jobs';
+import { EnvSecretResolver } from '../../src/main/secrets';
+import { createServices } from '../../src/main/services';
 import { ErrorCode } from '../../src/shared/errors';
 import type { MaintenanceRun, PruneProgress, PruneReport, RetentionPolicyEntry, TablePrune } from '../../src/shared/retention';
 import { runCli } from '../support/cli';
@@ -169,9 +171,12 @@ describe('retention and pruning on a 2-shard cluster', () => {
     const f = hour(-52);
     await insertHour(0, f, 1000);
     await cluster.services.rollup.runRange('hourly', f, hour(-51), { trigger: 'manual', shards: [0] });
-    await cluster.services.retention.setPolicy({ batchRows: 100, batchPauseMs: 1500, timeBudgetSeconds: 1 });
+    await cluster.services.retention.setPolicy({ batchRows: 100, batchPauseMs: 0, timeBudgetSeconds: 1 });
+    // A console whose budget clock moves 600 ms at every look: the budget of 1 s is spent after the first batch.
+    let elapsedMs = 0;
+    const timed = createServices({ profile: cluster.profile, secrets: new EnvSecretResolver(), logger: silentLogger, retention: { monotonicNow: () => (elapsedMs += 600) } });
     try {
-      const report = await cluster.services.retention.prune({ tables: ['analytics_realtime'], shards: [0] });
+      const report = await timed.retention.prune({ tables: ['analytics_realtime'], shards: [0] });
       const raw0 = tableOf(report, 0, 'analytics_realtime');
       expect(raw0?.result).toMatchObject({ complete: false, stoppedBy: 'time-budget' });
       expect(raw0?.result?.deletedRows).toBeGreaterThan(0);
@@ -183,6 +188,7 @@ describe('retention and pruning on a 2-shard cluster', () => {
       // The half-deleted hour is marked with the hourly total it was checked against, so the next run may finish it.
       expect(await query(0, 'SELECT UNIX_TIMESTAMP(window_start) * 1000 AS w, next_level_page_views AS pv FROM strata_prune_partial')).toEqual([{ w: f.getTime(), pv: 1000 }]);
     } finally {
+      await timed.dispose();
       await cluster.services.retention.setPolicy({ batchRows: 5000, batchPauseMs: 50, timeBudgetSeconds: 300 });
     }
     await cluster.services.retention.prune({ tables: ['analytics_realtime'], shards: [0] });

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClusterConnections } from '../../src/main/cluster/connections';
 import { advanceWatermark } from '../../src/main/rollup/watermark';
 import { RedisLease } from '../../src/main/lease/lease';
@@ -12,18 +11,11 @@ import { ErrorCode } from '../../src/shared/errors';
 import type { RollupLevel, RollupReport, RunTrigger, ShardRollupReport } from '../../src/shared/rollup';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
+import { waitFor } from '../support/time';
 
 const HOUR_MS = 3_600_000;
 const RETENTION_HOURS = 48;
 const hour = (start: Date, hours: number) => new Date(start.getTime() + hours * HOUR_MS);
-
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 /**
  * Stands in for the rollup engine: reads each shard's hourly watermark once, then writes one row per due window
@@ -34,7 +26,8 @@ class StandInRollup implements RollupRunner {
   constructor(
     private readonly connections: ClusterConnections,
     private readonly runner: string,
-    private readonly pauseEachWindowMs = 0,
+    /** Awaited before each window; a test holds the run here to act at a known point. */
+    private readonly beforeEachWindow?: () => Promise<void>,
   ) {}
 
   async runDue(level: RollupLevel, options: { trigger: RunTrigger; fencingToken?: number; signal?: AbortSignal; now?: Date }): Promise<RollupReport> {
@@ -48,8 +41,8 @@ class StandInRollup implements RollupRunner {
       if (level !== 'hourly') continue;
       const oldestKept = hour(due, -RETENTION_HOURS);
       for (let start = before && before > oldestKept ? before : oldestKept; start < due; start = hour(start, 1)) {
+        await this.beforeEachWindow?.();
         if (options.signal?.aborted) return { ...report, ok: false };
-        await sleep(this.pauseEachWindowMs);
         const connection = await (await this.connections.pool(shard.index)).getConnection();
         try {
           await connection.beginTransaction();
@@ -87,11 +80,11 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
   const query = <T>(shard: number, sql: string, params: unknown[] = []) => cluster.services.connections.query<T>(shard, sql, params);
 
   /** One scheduler as a console or agent would run it: own connections, own lease identity, the shared test clock. */
-  function openScheduler(name: string, leaseName: string, options: { ttlMs?: number; pauseEachWindowMs?: number } = {}) {
+  function openScheduler(name: string, leaseName: string, options: { ttlMs?: number; beforeEachWindow?: () => Promise<void> } = {}) {
     const connections = new ClusterConnections(cluster.profile, new EnvSecretResolver());
     const ttlMs = options.ttlMs ?? 1_000;
     const lease = new RedisLease(connections, { name: leaseName, ttlMs, identity: { host: name } });
-    const jobs = rollupJobHandlers(new StandInRollup(connections, name, options.pauseEachWindowMs));
+    const jobs = rollupJobHandlers(new StandInRollup(connections, name, options.beforeEachWindow));
     const scheduler = new ClusterScheduler(connections, lease, jobs, silentLogger.scope('scheduler'), {
       clock: () => now,
       actor: `${name}-user`,
@@ -124,6 +117,10 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
     for (const shard of [0, 1]) {
       await query(shard, 'CREATE TABLE standin_windows (id BIGINT AUTO_INCREMENT PRIMARY KEY, window_start DATETIME NOT NULL, token BIGINT NOT NULL, runner VARCHAR(16) NOT NULL, trigger_kind VARCHAR(16) NOT NULL)');
     }
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   afterAll(async () => {
@@ -306,14 +303,33 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
     const start = new Date('2024-05-01T00:00:00Z');
     await resetWatermarks(start);
     now = hour(start, 20.5);
-    const slow = openScheduler('slow', 'abort', { ttlMs: 600, pauseEachWindowMs: 100 });
+    // The keeper renews on fake time, so the lease changes hands only when the test says so.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const ttlMs = 30_000;
+    // The catch-up is held before its third window until the lease has passed to the other scheduler.
+    let windowsStarted = 0;
+    let atThirdWindow!: () => void;
+    let resume!: () => void;
+    const reachedThirdWindow = new Promise<void>((resolve) => (atThirdWindow = resolve));
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    const holdAtThirdWindow = async () => {
+      if (++windowsStarted !== 3) return;
+      atThirdWindow();
+      await resumed;
+    };
+    const slow = openScheduler('slow', 'abort', { ttlMs, beforeEachWindow: holdAtThirdWindow });
     const other = openScheduler('other', 'abort', { ttlMs: 10_000 });
     await slow.scheduler.start();
-    await waitFor(async () => (await windowsOn(0)).length >= 2, 'the slow catch-up to be under way');
+    await reachedThirdWindow;
+    expect((await windowsOn(0)).length).toBeGreaterThanOrEqual(2);
     // The slow scheduler's lease is taken from it, as if it had been paused past its TTL.
     await cluster.services.connections.redis().del('strata:lease:abort');
     const taken = await other.lease.tryAcquire();
     expect(taken).toBeDefined();
+    // Its keeper's next renewal finds the lease gone.
+    await vi.advanceTimersByTimeAsync(Math.floor(ttlMs / 3));
+    await waitFor(() => slow.events.some((event) => event.kind === 'lease-lost'), 'the slow scheduler to notice');
+    resume();
     await waitFor(() => slow.runs().length > 0, 'the slow run to end');
     expect(slow.runs()[0]).toMatchObject({ job: 'rollup-hourly', trigger: 'catch-up', outcome: 'aborted' });
     expect(slow.events.some((event) => event.kind === 'lease-lost' && event.reason === 'taken')).toBe(true);

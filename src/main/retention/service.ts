@@ -79,6 +79,8 @@ const TOTALS_PER_QUERY = 200;
 
 export interface RetentionServiceOptions {
   clock?: () => Date;
+  /** Milliseconds on a monotonic clock, which the time budget is measured on; performance.now() by default. */
+  monotonicNow?: () => number;
   host?: string;
   actor?: string;
 }
@@ -165,6 +167,7 @@ function holdsOneWindow(table: RetentionTable, partition: PartitionFacts): parti
 
 export class ClusterRetentionService implements RetentionService {
   private readonly clock: () => Date;
+  private readonly monotonicNow: () => number;
   private readonly host: string;
   private readonly actor: string;
   private readonly progress: Emitter<PruneProgress>;
@@ -178,6 +181,7 @@ export class ClusterRetentionService implements RetentionService {
     options: RetentionServiceOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.host = (options.host ?? hostname()).slice(0, 255);
     this.actor = (options.actor ?? osUser()).slice(0, 255);
     this.progress = new Emitter(log, 'prune progress');
@@ -317,7 +321,7 @@ export class ClusterRetentionService implements RetentionService {
       const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
       const tables: TablePrune[] = [];
       const pruneLocked = async () => {
-        const deadline = Date.now() + context.policy.timeBudgetSeconds * 1000;
+        const deadline = this.monotonicNow() + context.policy.timeBudgetSeconds * 1000;
         const watermarks = await readWatermarks(query);
         for (const table of context.tables) {
           const tableStarted = this.clock();
@@ -498,7 +502,7 @@ export class ClusterRetentionService implements RetentionService {
           );
         }
         for (;;) {
-          if (context.signal.aborted || Date.now() > deadline) {
+          if (context.signal.aborted || this.monotonicNow() > deadline) {
             stop(context.signal.aborted ? 'cancelled' : 'time-budget', plan.deletes.slice(position));
             return this.finish(result, started, emit);
           }
