@@ -12,7 +12,7 @@ export const SINCE_SPANS = [
   { value: '24h', label: '24 hours', ms: 86_400_000 },
   { value: '7d', label: '7 days', ms: 7 * 86_400_000 },
   { value: '30d', label: '30 days', ms: 30 * 86_400_000 },
-  { value: 'all', label: 'All', ms: undefined },
+  { value: 'all', label: 'All time', ms: undefined },
 ] as const;
 export type SinceSpan = (typeof SINCE_SPANS)[number]['value'];
 
