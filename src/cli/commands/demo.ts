@@ -6,7 +6,7 @@ import { parseWholeNumber } from './sandbox';
 import { serveConsole } from './console';
 import type { CommandRegistrar } from '../context';
 
-type Say = (message: string) => void;
+export type Say = (message: string) => void;
 const count = (value: number) => value.toLocaleString('en-US');
 const MAX_DEMO_DAYS = 365;
 
@@ -43,6 +43,15 @@ async function rollUpHistory(services: StrataServices, plan: DemoHistoryPlan, sa
   }
 }
 
+/** Fills an empty cluster with the plan's history: partitions for it, the page views, then their rollups. */
+export async function seedDemoHistory(services: StrataServices, plan: DemoHistoryPlan, traffic: { views: number; sites: number }, say: Say): Promise<void> {
+  await addHistoryPartitions(services, plan.from, say);
+  say(`  generating ${count(traffic.views)} page views over ${traffic.sites} sites, ${plan.from.toISOString()} to ${plan.to.toISOString()}`);
+  const summary = await services.generator.run({ from: plan.from.toISOString(), to: plan.to.toISOString(), sites: traffic.sites, views: traffic.views, seed: 1 });
+  say(`  ${count(summary.rows)} rows in ${summary.seconds.toFixed(1)} s (${count(Math.round(summary.rowsPerSecond))} rows/s)`);
+  await rollUpHistory(services, plan, say);
+}
+
 export const registerDemoCommand: CommandRegistrar = (program, context) => {
   program
     .command('demo')
@@ -66,11 +75,7 @@ export const registerDemoCommand: CommandRegistrar = (program, context) => {
         if (info.restarted && Number(rows[0]?.n ?? 0) > 0) {
           say('  the sandbox already holds traffic; not generating more');
         } else {
-          await addHistoryPartitions(services, plan.from, say);
-          say(`  generating ${count(options.views)} page views over ${options.sites} sites, ${plan.from.toISOString()} to ${plan.to.toISOString()}`);
-          const summary = await services.generator.run({ from: plan.from.toISOString(), to: plan.to.toISOString(), sites: options.sites, views: options.views, seed: 1 });
-          say(`  ${count(summary.rows)} rows in ${summary.seconds.toFixed(1)} s (${count(Math.round(summary.rowsPerSecond))} rows/s)`);
-          await rollUpHistory(services, plan, say);
+          await seedDemoHistory(services, plan, options, say);
         }
         say(`profile: ${info.profilePath}  (try: npx strata status --profile ${info.profilePath})`);
         say(`stop the servers later with: npx strata sandbox down --dir ${options.dir}`);
