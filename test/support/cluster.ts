@@ -5,7 +5,7 @@ import type { Profile } from '../../src/shared/profile';
 import { silentLogger } from '../../src/main/log';
 import { SandboxManager } from '../../src/main/sandbox/sandbox';
 import { EnvSecretResolver } from '../../src/main/secrets';
-import { createServices, type StrataServices } from '../../src/main/services';
+import { createServices, type ServiceOptions, type StrataServices } from '../../src/main/services';
 
 export interface TestCluster {
   dir: string;
@@ -23,6 +23,8 @@ export interface TestClusterOptions {
   shards?: number;
   /** Apply the Strata schema after start (default true). */
   schema?: boolean;
+  /** Options of the services (a clock, shorter timings); the profile, secrets and logger are the cluster's. */
+  services?: Omit<ServiceOptions, 'profile' | 'secrets' | 'logger'>;
 }
 
 /** Starts real mariadbd and redis-server processes in a fresh temp folder, through the same harness as `strata sandbox`. */
@@ -30,7 +32,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const dir = await mkdtemp(join(tmpdir(), 'strata-test-'));
   const sandbox = new SandboxManager(silentLogger.scope('sandbox'));
   const info = await sandbox.up({ dir, shards: options.shards ?? 2 });
-  const services = createServices({ profile: info.profile, secrets: new EnvSecretResolver(), logger: silentLogger });
+  const services = createServices({ ...options.services, profile: info.profile, secrets: new EnvSecretResolver(), logger: silentLogger });
   try {
     if (options.schema ?? true) {
       const report = await services.schema.apply();
