@@ -17,10 +17,28 @@ let session: ConsoleSession;
 let cluster: TestCluster;
 let page: Page;
 
+const twoDigits = (value: number) => String(value).padStart(2, '0');
+
+/** Picks a UTC time the way a user does: the day in the picker's calendar (going back months as needed), then hours and minutes. */
+async function pickUtc(testId: string, time: Date): Promise<void> {
+  await page.getByTestId(testId).click();
+  const dropdown = page.getByRole('dialog');
+  await dropdown.waitFor({ timeout: SHOWS_WITHIN_MS });
+  const month = time.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' });
+  const day = dropdown.getByRole('button', { name: `${time.getUTCDate()} ${month} ${time.getUTCFullYear()}`, exact: true });
+  for (let tries = 0; (await day.count()) === 0 && tries < 24; tries += 1) await dropdown.locator('button[data-direction="previous"]').click();
+  await day.click();
+  await dropdown.getByLabel('hours (UTC)', { exact: true }).fill(twoDigits(time.getUTCHours()));
+  await dropdown.getByLabel('minutes', { exact: true }).fill(twoDigits(time.getUTCMinutes()));
+  await dropdown.getByLabel('use this time', { exact: true }).click();
+  await dropdown.waitFor({ state: 'hidden', timeout: SHOWS_WITHIN_MS });
+  expect(await page.getByTestId(testId).innerText()).toBe(`${time.toISOString().slice(0, 10)} ${time.toISOString().slice(11, 16)}`);
+}
+
 async function fillForm(level: 'hourly' | 'daily' | 'monthly', from: Date, to: Date, cascade: boolean): Promise<void> {
   await page.getByTestId('backfill-level').getByText(level, { exact: true }).click();
-  await page.getByTestId('backfill-from').fill(from.toISOString());
-  await page.getByTestId('backfill-to').fill(to.toISOString());
+  await pickUtc('backfill-from', from);
+  await pickUtc('backfill-to', to);
   const checkbox = page.getByTestId('backfill-cascade');
   if ((await checkbox.isChecked()) !== cascade) await checkbox.click();
 }
@@ -57,6 +75,12 @@ describe('backfill page in a real browser against a real 2-shard cluster', () =>
   it('is listed under Rollups and a dry run shows every window with its estimates', async () => {
     await session.openPage('backfill');
     expect(await page.getByTestId('nav-backfill').innerText()).toBe('Backfill');
+    // The form opens on the last 24 whole hours, where a fresh sandbox or the demo has its traffic.
+    const shownUtc = async (testId: string) => Date.parse(`${(await page.getByTestId(testId).innerText()).replace(' ', 'T')}:00Z`);
+    const [defaultFrom, defaultTo] = [await shownUtc('backfill-from'), await shownUtc('backfill-to')];
+    expect(defaultTo - defaultFrom).toBe(DAY);
+    expect(defaultTo % HOUR).toBe(0);
+    expect(Date.now() - defaultTo).toBeLessThan(2 * HOUR);
     await fillForm('hourly', at(5), at(7), true);
     await page.getByTestId('backfill-dry-run').click();
     const plan = page.getByTestId('backfill-plan');

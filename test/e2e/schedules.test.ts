@@ -64,12 +64,17 @@ describe('schedules page in a real browser against a real 2-shard cluster', () =
     await page.getByTestId('cron-rollup-hourly-save').click();
     const refusal = page.getByTestId('cron-rollup-hourly-refusal');
     await refusal.waitFor({ timeout: SHOWS_WITHIN_MS });
-    expect(await refusal.innerText()).toMatch(/^Invalid cron expression: invalid cron expression "not a cron": /);
+    // The heading is said once: the message's own "invalid cron expression" is not repeated after it.
+    expect(await refusal.innerText()).toMatch(/^Invalid cron expression "not a cron": /);
     // The input keeps what was typed so it can be corrected; the store and the next runs are unchanged.
     expect(await page.getByTestId('cron-rollup-hourly-input').inputValue()).toBe('not a cron');
     expect((await storedHourly()).cron).toBe('5 * * * *');
     expect(await nextRunMinutes('rollup-hourly')).toEqual([5, 5, 5]);
     await session.screenshot('schedules-invalid-cron');
+    // Correcting the draft drops the refusal, which was about the text sent, and previews the corrected draft.
+    await page.getByTestId('cron-rollup-hourly-input').fill('10 * * * *');
+    expect(await refusal.count()).toBe(0);
+    expect(await page.getByTestId('cron-rollup-hourly-preview').innerText()).toMatch(/^next runs of the draft: \d\d-\d\d \d\d:10 · \d\d-\d\d \d\d:10 · \d\d-\d\d \d\d:10$/);
     await page.getByTestId('cron-rollup-hourly-cancel').click();
     expect(await page.getByTestId('cron-rollup-hourly-value').innerText()).toBe('5 * * * *');
   });

@@ -30,8 +30,10 @@ export function RecentBackfills({ records, onResume, resuming, onCancel, cancell
             <Table.Th>Range (UTC)</Table.Th>
             <Table.Th>Shards</Table.Th>
             <Table.Th ta="right">Windows</Table.Th>
-            <Table.Th ta="right">Rows read</Table.Th>
-            <Table.Th>Started by · on</Table.Th>
+            <Table.Th ta="right" style={{ whiteSpace: 'nowrap' }}>
+              Rows read
+            </Table.Th>
+            <Table.Th style={{ whiteSpace: 'nowrap' }}>Started by · on</Table.Th>
             <Table.Th>Updated</Table.Th>
             <Table.Th />
           </Table.Tr>

@@ -68,7 +68,7 @@ export function JobsSummary({ runs, lease }: { runs: readonly RunRecord[] | unde
         testId="trouble-card"
         label="Not ok"
         value={runs ? `${troubled} / ${runs.length}` : '…'}
-        detail={troubled ? 'failed, cancelled or fenced windows (fenced: overtaken by a newer lease holder)' : 'every window listed is ok'}
+        detail={troubled ? 'failed, cancelled or fenced (taken over by a newer scheduler)' : 'every window listed is ok'}
         alert={troubled ? 'red' : undefined}
       />
       <StatCard

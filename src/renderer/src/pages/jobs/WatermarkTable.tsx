@@ -21,7 +21,7 @@ function NextRun({ schedule, now }: { schedule: ScheduleEntry | undefined; now: 
   }
   const next = schedule.nextRuns[0];
   return (
-    <Text size="sm" ff="monospace" c="dimmed" span>
+    <Text size="sm" ff="monospace" c="dimmed" span style={{ whiteSpace: 'nowrap' }}>
       {next ? `${formatUtc(next)} (${formatRelative(next, now)})` : 'never'}
     </Text>
   );
