@@ -2,7 +2,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Plugin } from 'vite';
+import { build, type Plugin } from 'vite';
 import { CONTENT_SECURITY_POLICY, DEV_SERVER_CONTENT_SECURITY_POLICY } from './src/main/electron/csp';
 
 /** The dev server needs inline scripts and a websocket for hot reload; production builds keep the strict policy. */
@@ -15,20 +15,43 @@ function devServerCsp(): Plugin {
 }
 
 /**
- * Writes out/main/cli-build.json after every other file, holding the time the build started: in a checkout,
- * bin/strata.js runs the bundle only while nothing under src/ is newer than that, so an edit made during a build
- * still runs from source.
+ * Builds the CLI once the Electron main process is built, as its own bundle with its packages inside: resolving and
+ * reading the few hundred files of mysql2, ioredis, zod and the rest from node_modules at every start cost `strata
+ * status` more than its own code (bench/startup). Each command is a chunk under out/main/cli/, imported when it
+ * runs, so `strata --help` loads little more than commander. Last it writes out/main/cli-build.json with the time
+ * the build started: in a checkout, bin/strata.js runs this bundle only while nothing it is built from is newer.
  */
-function cliBuildStamp(): Plugin {
+function cliBundle(): Plugin {
   let startedAt = 0;
   return {
-    name: 'strata:cli-build-stamp',
+    name: 'strata:cli-bundle',
     apply: 'build',
     buildStart() {
       startedAt = Date.now();
     },
-    writeBundle(options) {
-      if (options.dir) writeFileSync(join(options.dir, 'cli-build.json'), `${JSON.stringify({ startedAt })}\n`);
+    async closeBundle() {
+      await build({
+        configFile: false,
+        logLevel: 'warn',
+        ssr: { noExternal: true, target: 'node' },
+        build: {
+          ssr: true,
+          outDir: 'out/main',
+          emptyOutDir: false,
+          target: 'node20',
+          minify: false,
+          rolldownOptions: {
+            input: { cli: 'src/cli/main.ts' },
+            external: ['electron'],
+            output: {
+              format: 'es',
+              entryFileNames: '[name].js',
+              chunkFileNames: 'cli/[name]-[hash].js',
+            },
+          },
+        },
+      });
+      writeFileSync(join('out', 'main', 'cli-build.json'), `${JSON.stringify({ startedAt })}\n`);
     },
   };
 }
@@ -36,12 +59,11 @@ function cliBuildStamp(): Plugin {
 export default defineConfig({
   main: {
     build: {
-      // The CLI and agent are built beside the Electron main process: installed, they run as plain JavaScript,
-      // which starts in a third less memory than compiling TypeScript on the fly (see bench/backfill).
-      // Each command is its own chunk, imported when it runs, so `strata --help` loads little more than commander.
-      lib: { entry: { index: 'src/main/index.ts', cli: 'src/cli/main.ts' } },
+      lib: { entry: 'src/main/index.ts' },
     },
-    plugins: [cliBuildStamp()],
+    // The CLI and agent are built after the Electron main process: installed, they run as plain JavaScript, which
+    // starts in a third less memory than compiling TypeScript on the fly (see bench/backfill).
+    plugins: [cliBundle()],
   },
   preload: {
     build: {

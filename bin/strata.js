@@ -12,9 +12,12 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = join(root, 'src', 'cli', 'main.ts');
 
-if (!existsSync(source) || bundleIsFresh()) {
+const installed = !existsSync(source);
+if (installed || bundleIsFresh()) {
+  if (process.env.STRATA_DEBUG && !installed) process.stderr.write('strata: running the bundle in out/main, built after the last change to the sources\n');
   await import('../out/main/cli.js');
 } else {
+  if (process.env.STRATA_DEBUG) process.stderr.write('strata: running the sources through tsx (out/main is older than them; `npm run build` to start faster)\n');
   const { register } = await import('tsx/esm/api');
   register();
   await import(new URL('../src/cli/main.ts', import.meta.url).href);
