@@ -56,3 +56,52 @@ describe('desktop package (electron-builder --dir)', () => {
     for (const name of external) expect(files).toContain(`/node_modules/${name}/package.json`);
   });
 });
+
+/** Width and height of a PNG, from its header. */
+function pngSize(data: Buffer): [number, number] {
+  expect(data.subarray(1, 4).toString('latin1')).toBe('PNG');
+  return [data.readUInt32BE(16), data.readUInt32BE(20)];
+}
+
+/**
+ * The icons electron-builder takes for each platform's installer (AppImage/deb, dmg, nsis) cannot be seen in a
+ * `--dir` package on Linux, so this checks what it reads: the files the config names, in the sizes it needs.
+ */
+describe('application icon (electron-builder.yml, resources/)', () => {
+  it('names an icon for every platform, and each file exists', async () => {
+    const config = await readFile(join(root, 'electron-builder.yml'), 'utf8');
+    expect(config).toMatch(/^directories:\n(?: {2}.*\n)*? {2}buildResources: resources$/m);
+    const icons = [...config.matchAll(/^( *)icon: (\S+)$/gm)].map((match) => match[2]);
+    expect(icons.sort()).toEqual(['resources/icon.icns', 'resources/icon.ico', 'resources/icon.png', 'resources/icons']);
+  });
+
+  it('has a 1024 px PNG, and a PNG per size for Linux named by its size', async () => {
+    expect(pngSize(await readFile(join(root, 'resources/icon.png')))).toEqual([1024, 1024]);
+    const names = await readdir(join(root, 'resources/icons'));
+    expect(names).toEqual(expect.arrayContaining(['16x16.png', '32x32.png', '48x48.png', '128x128.png', '256x256.png', '512x512.png']));
+    for (const name of names) {
+      const side = Number(/^(\d+)x\1\.png$/.exec(name)?.[1]);
+      expect(pngSize(await readFile(join(root, 'resources/icons', name)))).toEqual([side, side]);
+    }
+  });
+
+  it('has a Windows icon with a 256 px image and a macOS icon with 512 and 1024 px images', async () => {
+    const ico = await readFile(join(root, 'resources/icon.ico'));
+    expect(ico.readUInt16LE(2)).toBe(1);
+    const icoSizes = Array.from({ length: ico.readUInt16LE(4) }, (_, index) => {
+      const entry = 6 + 16 * index;
+      return pngSize(ico.subarray(ico.readUInt32LE(entry + 12), ico.readUInt32LE(entry + 12) + ico.readUInt32LE(entry + 8)))[0];
+    });
+    expect(icoSizes).toEqual(expect.arrayContaining([16, 32, 48, 256]));
+
+    const icns = await readFile(join(root, 'resources/icon.icns'));
+    expect(icns.subarray(0, 4).toString('latin1')).toBe('icns');
+    expect(icns.readUInt32BE(4)).toBe(icns.length);
+    const elements = new Map<string, number>();
+    for (let offset = 8; offset < icns.length; offset += icns.readUInt32BE(offset + 4)) {
+      elements.set(icns.subarray(offset, offset + 4).toString('latin1'), pngSize(icns.subarray(offset + 8, offset + icns.readUInt32BE(offset + 4)))[0]);
+    }
+    expect(elements.get('ic09')).toBe(512);
+    expect(elements.get('ic10')).toBe(1024);
+  });
+});
