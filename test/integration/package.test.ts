@@ -1,4 +1,5 @@
 import { listPackage } from '@electron/asar';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 
+/** The sentinel @electron/fuses looks for in an Electron binary; the fuse wire follows it. */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+/** A fuse's byte in the wire: ASCII '1' when on, '0' when off. */
+const FUSE_ON = 0x31;
+const FUSE_OFF = 0x30;
+
+/**
+ * A stand-in Electron executable carrying the fuse wire of a real one as Electron ships it (version 1, then the
+ * count, then one byte per fuse: run-as-node, node options, inspect arguments and file:// privileges on, the rest
+ * off), so the packager's fuse step has something to flip.
+ */
+function stubElectronBinary(): Buffer {
+  const shipped = ['1', '0', '1', '1', '0', '0', '0', '1'];
+  return Buffer.concat([
+    Buffer.from('#!/bin/sh\n# stub Electron\n', 'latin1'),
+    Buffer.from(FUSE_SENTINEL, 'latin1'),
+    Buffer.from([1, shipped.length]),
+    Buffer.from(shipped.join(''), 'latin1'),
+    Buffer.from('\n', 'latin1'),
+  ]);
+}
+
 /**
  * Electron's binary cannot be downloaded here, so the desktop app is packaged against a stub Electron folder:
  * that still shows what the shipped app.asar would contain, and whether the main process could load.
@@ -16,12 +39,13 @@ const root = new URL('../..', import.meta.url).pathname;
 describe('desktop package (electron-builder --dir)', () => {
   let work: string;
   let files: string[];
+  let unpacked: string;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'strata-package-'));
     const stub = join(work, 'electron-stub');
     await mkdir(join(stub, 'resources'), { recursive: true });
-    await writeFile(join(stub, 'electron'), '#!/bin/sh\n');
+    await writeFile(join(stub, 'electron'), stubElectronBinary());
     await chmod(join(stub, 'electron'), 0o755);
     await writeFile(join(stub, 'LICENSE'), 'stub');
     const electronVersion = JSON.parse(await readFile(join(root, 'node_modules/electron/package.json'), 'utf8')).version as string;
@@ -32,7 +56,8 @@ describe('desktop package (electron-builder --dir)', () => {
       [join(root, 'node_modules/electron-builder/cli.js'), '--dir', '--publish', 'never', `-c.electronDist=${stub}`, `-c.directories.output=${output}`],
       { cwd: root, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } },
     );
-    files = listPackage(join(output, 'linux-unpacked/resources/app.asar'), { isPack: false });
+    unpacked = join(output, 'linux-unpacked');
+    files = listPackage(join(unpacked, 'resources/app.asar'), { isPack: false });
   }, 180_000);
 
   afterAll(async () => {
@@ -54,6 +79,20 @@ describe('desktop package (electron-builder --dir)', () => {
     const external = [...imported].filter((name) => !name.startsWith('node:'));
     expect(external).toEqual(expect.arrayContaining(['mysql2', 'ioredis']));
     for (const name of external) expect(files).toContain(`/node_modules/${name}/package.json`);
+  });
+
+  it('flips the fuses in the packaged binary: no run-as-node, NODE_OPTIONS or inspector, code only from an integrity-checked asar', async () => {
+    const wire = await getCurrentFuseWire(join(unpacked, 'strata'));
+    const fuse = (option: FuseV1Options) => wire[option];
+    expect(fuse(FuseV1Options.RunAsNode)).toBe(FUSE_OFF);
+    expect(fuse(FuseV1Options.EnableNodeOptionsEnvironmentVariable)).toBe(FUSE_OFF);
+    expect(fuse(FuseV1Options.EnableNodeCliInspectArguments)).toBe(FUSE_OFF);
+    expect(fuse(FuseV1Options.GrantFileProtocolExtraPrivileges)).toBe(FUSE_OFF);
+    expect(fuse(FuseV1Options.EnableEmbeddedAsarIntegrityValidation)).toBe(FUSE_ON);
+    expect(fuse(FuseV1Options.OnlyLoadAppFromAsar)).toBe(FUSE_ON);
+    expect(fuse(FuseV1Options.EnableCookieEncryption)).toBe(FUSE_ON);
+    // Not set by Strata: left as Electron ships it.
+    expect(fuse(FuseV1Options.LoadBrowserProcessSpecificV8Snapshot)).toBe(FUSE_OFF);
   });
 });
 
