@@ -1,15 +1,16 @@
 import { app, BrowserWindow, ipcMain, safeStorage } from 'electron';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { channels } from '../shared/contract';
 import { createHandlers, forwardEvents, type Handlers } from './ipc/handlers';
 import { createLogger } from './log';
 import { loadProfile } from './profile-loader';
 import { createServices, type StrataServices } from './services';
 import { registerIpcHandlers, type IpcRegistration } from './electron/ipc';
+import { APP_INDEX_URL } from './electron/app-protocol';
 import type { AppLocation } from './electron/policy';
 import { SafeStorageSecretResolver } from './electron/safe-storage-secrets';
-import { createMainWindow, hardenSession, loadConsole } from './electron/window';
+import { createMainWindow, hardenSession, loadConsole, registerAppScheme, serveConsoleFiles } from './electron/window';
 
 /** `--profile FILE` or `--profile=FILE` on the app's command line, else STRATA_PROFILE. */
 function profilePathFromArguments(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
@@ -29,7 +30,7 @@ function handlersThatFail(error: unknown): Handlers {
 const here = fileURLToPath(new URL('.', import.meta.url));
 const location: AppLocation = process.env.ELECTRON_RENDERER_URL
   ? { kind: 'dev-server', url: process.env.ELECTRON_RENDERER_URL }
-  : { kind: 'file', indexUrl: pathToFileURL(join(here, '../renderer/index.html')).href };
+  : { kind: 'app-protocol', indexUrl: APP_INDEX_URL };
 
 const logger = createLogger({ logId: 'desktop', file: join(app.getPath('logs'), 'strata-desktop.log'), consoleLevel: 'warn' });
 const log = logger.scope('app');
@@ -39,6 +40,7 @@ let registration: IpcRegistration | undefined;
 
 async function start(): Promise<void> {
   hardenSession(location);
+  if (location.kind === 'app-protocol') serveConsoleFiles(join(here, '../renderer'), log);
   const secrets = new SafeStorageSecretResolver(safeStorage, join(app.getPath('userData'), 'strata-passwords.json'));
   let handlers: Handlers;
   try {
@@ -74,6 +76,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  registerAppScheme();
   // No page may embed a <webview>: it would escape every restriction set on the window.
   app.on('web-contents-created', (_event, contents) => contents.on('will-attach-webview', (event) => event.preventDefault()));
   app.on('second-instance', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { APP_INDEX_URL } from '../../src/main/electron/app-protocol';
 import { registerIpcHandlers, type IpcMainHandlers, type IpcRegistrationOptions } from '../../src/main/electron/ipc';
 import type { AppLocation } from '../../src/main/electron/policy';
 import type { DeliverEvent, Handlers } from '../../src/main/ipc/handlers';
@@ -7,7 +8,7 @@ import { channels, type ClusterStatus } from '../../src/shared/contract';
 import { ErrorCode } from '../../src/shared/errors';
 import type { Result } from '../../src/shared/result';
 
-const app: AppLocation = { kind: 'file', indexUrl: 'file:///opt/Strata/resources/app.asar/out/renderer/index.html' };
+const app: AppLocation = { kind: 'app-protocol', indexUrl: APP_INDEX_URL };
 const consoleUrl = `${app.indexUrl}#/cluster-overview`;
 
 const status: ClusterStatus = {
@@ -106,6 +107,8 @@ describe('the IPC registration in the main process', () => {
     ['a subframe of the console window', 'console', { url: consoleUrl, isMainFrame: false }],
     ['the console window after it navigated elsewhere', 'console', { url: 'https://example.com/' }],
     ['another local file in the console window', 'console', { url: 'file:///etc/passwd' }],
+    ['the built page opened from file:// instead of app://', 'console', { url: 'file:///opt/Strata/resources/app.asar/out/renderer/index.html' }],
+    ['another host of the app scheme', 'console', { url: 'app://other/index.html' }],
     ['a frame that is gone', 'console', null],
   ] as const)('refuses %s with ForbiddenSender (1003) before the handler runs', async (_what, window, frame) => {
     const { ipcMain, handlers, consoleWindow, otherWindow } = setUp();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { APP_INDEX_URL } from '../../src/main/electron/app-protocol';
 import { isAllowedExternalLink, isAppUrl, isPermissionAllowed, isTrustedSender, type AppLocation } from '../../src/main/electron/policy';
 
-const built: AppLocation = { kind: 'file', indexUrl: 'file:///opt/Strata/resources/app.asar/out/renderer/index.html' };
+const built: AppLocation = { kind: 'app-protocol', indexUrl: APP_INDEX_URL };
 const devServer: AppLocation = { kind: 'dev-server', url: 'http://localhost:5173/' };
 const trustedFrame = { frameUrl: `${built.indexUrl}#/cluster-overview`, isMainFrame: true, fromKnownWindow: true };
 
@@ -11,9 +12,19 @@ describe('which pages count as the console', () => {
     expect(isAppUrl(`${built.indexUrl}?x=1`, built)).toBe(true);
   });
 
-  it('refuses other local files and remote pages', () => {
+  it('is served from app://strata, not from file://', () => {
+    expect(built.indexUrl).toBe('app://strata/index.html');
+    expect(isAppUrl('file:///opt/Strata/resources/app.asar/out/renderer/index.html', built)).toBe(false);
+  });
+
+  it('refuses local files, other pages and hosts of the app scheme, and remote pages', () => {
     expect(isAppUrl('file:///etc/passwd', built)).toBe(false);
-    expect(isAppUrl('file:///opt/Strata/resources/app.asar/out/renderer/other.html', built)).toBe(false);
+    expect(isAppUrl('app://strata/other.html', built)).toBe(false);
+    expect(isAppUrl('app://strata/assets/index.js', built)).toBe(false);
+    expect(isAppUrl('app://evil/index.html', built)).toBe(false);
+    expect(isAppUrl('app://strata:8080/index.html', built)).toBe(false);
+    expect(isAppUrl('app://user:pw@strata/index.html', built)).toBe(false);
+    expect(isAppUrl('https://strata/index.html', built)).toBe(false);
     expect(isAppUrl('https://example.com/', built)).toBe(false);
     expect(isAppUrl('not a url', built)).toBe(false);
   });
@@ -51,6 +62,8 @@ describe('which IPC senders are trusted', () => {
     expect(isTrustedSender({ ...trustedFrame, fromKnownWindow: false }, built)).toBe(false);
     expect(isTrustedSender({ ...trustedFrame, frameUrl: undefined }, built)).toBe(false);
     expect(isTrustedSender({ ...trustedFrame, frameUrl: 'https://example.com/' }, built)).toBe(false);
+    expect(isTrustedSender({ ...trustedFrame, frameUrl: 'file:///opt/Strata/resources/app.asar/out/renderer/index.html' }, built)).toBe(false);
+    expect(isTrustedSender({ ...trustedFrame, frameUrl: 'app://other/index.html' }, built)).toBe(false);
   });
 });
 

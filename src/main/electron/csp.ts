@@ -1,6 +1,6 @@
 /**
- * The console's Content-Security-Policy, sent as a header by the Electron shell and the test web host and
- * repeated in src/renderer/index.html (file:// pages get no headers). Scripts only from the app itself;
+ * The console's Content-Security-Policy, sent as a header by the Electron shell (on every app:// response) and the
+ * test web host, and repeated in src/renderer/index.html so the page carries it however it is opened. Scripts only from the app itself;
  * styles may be inline because Mantine writes its CSS variables and style props inline. No frame-ancestors:
  * a meta tag cannot carry it, so the web host sends X-Frame-Options instead and the two copies stay identical.
  * This module imports nothing, so the web host and the build config can share it.

@@ -3,8 +3,11 @@
  * which URLs count as the app itself, which links may open in the user's browser, which IPC senders to trust.
  */
 
-/** Where the console page is loaded from: the built index.html, or the dev server during `electron-vite dev`. */
-export type AppLocation = { kind: 'file'; indexUrl: string } | { kind: 'dev-server'; url: string };
+/**
+ * Where the console page is loaded from: the built renderer served on the app's own protocol (app://strata/index.html,
+ * see app-protocol.ts), or the dev server during `electron-vite dev`.
+ */
+export type AppLocation = { kind: 'app-protocol'; indexUrl: string } | { kind: 'dev-server'; url: string };
 
 /** Hosts whose https pages the console may open in the system browser (documentation links). */
 export const EXTERNAL_LINK_HOSTS = ['mariadb.com', 'dev.mysql.com', 'redis.io'] as const;
@@ -23,7 +26,7 @@ export function isAppUrl(candidate: string, app: AppLocation): boolean {
   if (!url) return false;
   if (app.kind === 'dev-server') return url.origin === new URL(app.url).origin;
   const index = new URL(app.indexUrl);
-  return url.protocol === 'file:' && url.host === index.host && url.pathname === index.pathname;
+  return url.protocol === index.protocol && url.host === index.host && url.pathname === index.pathname && !url.username && !url.password;
 }
 
 /** True for https links to an allow-listed host or one of its subdomains; never for credentials in the URL. */

@@ -1,5 +1,8 @@
-import { BrowserWindow, session, shell, type Session } from 'electron';
+import { BrowserWindow, protocol, session, shell, type Session } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { ScopedLogger } from '../log';
+import { APP_SCHEME, planAppRequest } from './app-protocol';
 import { CONTENT_SECURITY_POLICY, DEV_SERVER_CONTENT_SECURITY_POLICY } from './csp';
 import { isAllowedExternalLink, isAppUrl, isPermissionAllowed, type AppLocation } from './policy';
 
@@ -20,6 +23,34 @@ export function hardenSession(app: AppLocation, target: Session = session.defaul
   });
   target.setPermissionRequestHandler((_contents, permission, callback) => callback(isPermissionAllowed(permission)));
   target.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
+}
+
+/**
+ * Must run before the app is ready: app:// becomes a standard scheme (real origin, relative URLs resolve) and a
+ * secure one (treated like https, so the page is a secure context), instead of the console sharing file://'s origin.
+ */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, codeCache: true } }]);
+}
+
+/** Serves the built renderer folder on app://strata/, read-only; paths leaving the folder are answered 404. */
+export function serveConsoleFiles(rendererDir: string, log: ScopedLogger, target: Session = session.defaultSession): void {
+  const root = resolve(rendererDir);
+  const headers = { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' };
+  target.protocol.handle(APP_SCHEME, async (request) => {
+    const plan = planAppRequest(request.url, request.method, root);
+    if (plan.status !== 200) {
+      log.warn(`refused ${request.method} ${request.url}: ${plan.reason}`);
+      return new Response(null, { status: plan.status, headers });
+    }
+    let body: Buffer;
+    try {
+      body = await readFile(plan.file.path);
+    } catch {
+      return new Response(null, { status: 404, headers });
+    }
+    return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers: { ...headers, 'Content-Type': plan.file.contentType } });
+  });
 }
 
 /** The console window with Electron's secure defaults spelled out, so a later default change cannot loosen them. */

@@ -1,19 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ErrorCode, StrataError } from '../../shared/errors';
+import { RENDERER_CONTENT_TYPES, rendererFile } from '../electron/app-protocol';
 import { TOKEN_META_NAME } from './access';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 export interface StaticFile {
   body: Buffer;
@@ -40,19 +29,11 @@ export class RendererFiles {
 
   /** The file for a URL path, or undefined when there is none (or the path tries to leave the folder). */
   async read(urlPath: string): Promise<StaticFile | undefined> {
-    if (urlPath === '/' || urlPath === '/index.html') return { body: this.indexHtml, contentType: CONTENT_TYPES['.html']! };
-    let decoded: string;
+    if (urlPath === '/' || urlPath === '/index.html') return { body: this.indexHtml, contentType: RENDERER_CONTENT_TYPES['.html']! };
+    const file = rendererFile(this.root, urlPath);
+    if (!file) return undefined;
     try {
-      decoded = decodeURIComponent(urlPath);
-    } catch {
-      return undefined;
-    }
-    const path = normalize(join(this.root, decoded));
-    if (!path.startsWith(this.root + sep) || decoded.includes('\0')) return undefined;
-    const contentType = CONTENT_TYPES[extname(path)];
-    if (!contentType) return undefined;
-    try {
-      return { body: await readFile(path), contentType };
+      return { body: await readFile(file.path), contentType: file.contentType };
     } catch {
       return undefined;
     }
