@@ -184,6 +184,19 @@ export class SandboxManager {
     if (pid) await stopProcess(pid);
   }
 
+  /**
+   * Sends a signal to one server of the sandbox, a shard by index or Redis, for fault drills: SIGKILL is a crash,
+   * SIGSTOP/SIGCONT a freeze. Returns the pid signalled, or undefined when that server is not running.
+   */
+  async signalServer(dirOption: string, server: number | 'redis', signal: NodeJS.Signals): Promise<number | undefined> {
+    const plan = await this.requirePlan(dirOption);
+    const pid =
+      server === 'redis' ? await ownedPid(plan.redis.pidFile, redisMarker(plan)) : await ownedPid(this.shardOf(plan, server).pidFile, this.shardOf(plan, server).dataDir);
+    if (pid === undefined) return undefined;
+    process.kill(pid, signal);
+    return pid;
+  }
+
   async startShard(dirOption: string, index: number): Promise<void> {
     const plan = await this.requirePlan(dirOption);
     const shard = this.shardOf(plan, index);
@@ -191,6 +204,17 @@ export class SandboxManager {
       throw new StrataError(ErrorCode.PortInUse, `port ${shard.port} (shard${index}) is in use by another process`);
     }
     await this.startShardProcess(shard);
+  }
+
+  /** Stops Redis, as an outage would; it keeps nothing on disk, so it comes back empty. Used by fault tests. */
+  async stopRedisServer(dirOption: string): Promise<void> {
+    const plan = await this.requirePlan(dirOption);
+    const pid = await ownedPid(plan.redis.pidFile, redisMarker(plan));
+    if (pid) await stopProcess(pid);
+  }
+
+  async startRedisServer(dirOption: string): Promise<void> {
+    await this.startRedis(await this.requirePlan(dirOption));
   }
 
   private shardOf(plan: SandboxPlan, index: number): ShardProcessPlan {

@@ -1,0 +1,41 @@
+import type { FaultCluster, StrataChild } from './cluster';
+import { until } from './cluster';
+import { realSleep } from '../time';
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** Yesterday 00:00 UTC: from there to the current hour lies within raw retention (48 h) and the raw partitions. */
+export function yesterday(): Date {
+  return new Date(Math.floor(Date.now() / DAY) * DAY - DAY);
+}
+
+export function currentHour(): Date {
+  return new Date(Math.floor(Date.now() / HOUR) * HOUR);
+}
+
+export const monthOf = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+export const nextMonthOf = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
+
+/** Every closed hour from yesterday 00:00 to the current hour, on both shards. */
+export async function closedHoursOfTraffic(cluster: FaultCluster, views = 12_000, sites = 40): Promise<{ from: Date; to: Date }> {
+  const from = yesterday();
+  const to = currentHour();
+  await cluster.generate({ from, to, sites, views, seed: cluster.rng.int(1, 1_000_000) });
+  return { from, to };
+}
+
+/**
+ * Waits for the child's services to log a line matching `started` (the run has begun), then a seeded pause of up
+ * to `maxDelayMs`, then SIGKILLs the shard. If the child finished first, the shard is killed all the same: the
+ * fault still happens, only after the run.
+ */
+export async function killShardDuring(cluster: FaultCluster, child: StrataChild, shard: number, started: RegExp, maxDelayMs: number): Promise<number> {
+  const delay = cluster.rng.int(0, maxDelayMs);
+  await until(`the run to start (${started})`, () => started.test(child.log()) || !child.running());
+  await realSleep(delay);
+  const during = child.running();
+  await cluster.kill(shard);
+  cluster.note(`shard${shard} killed ${delay} ms after the run started, ${during ? 'while it ran' : 'after it had ended'}`);
+  return delay;
+}
