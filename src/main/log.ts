@@ -1,3 +1,5 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LogMessage } from 'electron-log';
 import nodeLog from 'electron-log/node';
 
@@ -42,13 +44,32 @@ export interface LoggerOptions {
   consoleLevel: 'error' | 'warn' | 'info' | 'debug' | false;
 }
 
+const LOG_FILE_MODE = 0o600;
+const LOG_DIR_MODE = 0o700;
+
+/**
+ * A folder Strata creates for its logs is its owner's only; an existing folder is left as it is (it may be shared,
+ * such as /tmp). A log file a version before this one created world-readable is narrowed to its owner.
+ */
+function prepareLogFile(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: LOG_DIR_MODE });
+    chmodSync(file, LOG_FILE_MODE);
+  } catch {
+    // No file yet (electron-log creates it with LOG_FILE_MODE), or a folder we cannot change: logging goes on.
+  }
+}
+
 /** electron-log in its Node flavour, with one scope per service and redaction on every message. */
 export function createLogger(options: LoggerOptions): Logger {
   const log = nodeLog.create({ logId: options.logId });
   log.hooks.push((message: LogMessage) => ({ ...message, data: message.data.map(redactValue) }));
   if (options.file) {
     const file = options.file;
+    prepareLogFile(file);
     log.transports.file.resolvePathFn = () => file;
+    // Logs name hosts, users and queries: only their owner may read them.
+    log.transports.file.writeOptions = { flag: 'a', mode: LOG_FILE_MODE, encoding: 'utf8' };
     log.transports.file.level = 'debug';
   } else {
     log.transports.file.level = false;
