@@ -42,6 +42,7 @@ export const ErrorCode = {
   ShardQueryFailed: 3003,
   RedisUnreachable: 3004,
   UnknownShard: 3005,
+  ShardTimeout: 3006,
   // 4xxx: sandbox
   BinaryMissing: 4001,
   PortInUse: 4002,

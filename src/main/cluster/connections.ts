@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import mysql, { type Pool, type PoolOptions } from 'mysql2/promise';
+import mysql, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { redactRedisUrl, shardLabel, type Profile, type ShardConfig } from '../../shared/profile';
 import { shardForSite } from '../../shared/routing';
@@ -11,10 +11,130 @@ export interface ShardHandle {
   config: ShardConfig;
 }
 
+/** What a statement does, which decides how long it may take by default. */
+export type StatementKind = 'read' | 'write' | 'ddl';
+
+/** How long a statement of each kind may run, in milliseconds, before its session is closed and it fails. */
+export type StatementDeadlines = Record<StatementKind, number>;
+
+/**
+ * Generous defaults: a read answers within a minute on any healthy shard; a long write (the hourly INSERT … SELECT,
+ * a window's DELETE) and DDL (REORGANIZE PARTITION, a table conversion that copies the table) get far longer.
+ */
+export const DEFAULT_STATEMENT_DEADLINES: StatementDeadlines = { read: 60_000, write: 15 * 60_000, ddl: 6 * 3_600_000 };
+
+/** How one statement is bounded: by its kind's deadline (default `read`), or by `timeoutMs` when given. */
+export interface StatementOptions {
+  kind?: StatementKind;
+  timeoutMs?: number;
+}
+
 export interface ConnectionOptions {
   /** Per-shard pool size; the generator and rollups run a few statements per shard at once. */
   poolSize?: number;
   connectTimeoutMs?: number;
+  /** Overrides of DEFAULT_STATEMENT_DEADLINES (tests shorten them). */
+  deadlines?: Partial<StatementDeadlines>;
+}
+
+/** A KILL QUERY sent for a session that is being closed gets this long: it is a courtesy to a live server. */
+const KILL_DEADLINE_MS = 5000;
+
+/**
+ * Settles with `work`, or rejects with `expired()` once `timeoutMs` has passed; `work` may then settle late or
+ * never (a dead socket), so its late rejection is swallowed.
+ */
+function withDeadline<T>(work: Promise<T>, timeoutMs: number, expired: () => Error): Promise<T> {
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), timeoutMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** What a session needs from the connections that opened it. */
+interface SessionOwner {
+  deadline(options?: StatementOptions): number;
+  killQuery(index: number, threadId: number): void;
+}
+
+/**
+ * One pooled session on a shard whose every statement has a deadline. A statement past its deadline, or a session
+ * aborted by a cancel, ends at once: the server is asked to KILL QUERY (on another session) and the client socket
+ * is destroyed, so neither a busy server nor a dead one (no answer, no FIN) can keep the caller waiting. A session
+ * closed that way is never returned to the pool; whatever transaction it had open rolls back on the server.
+ */
+export class ShardSession {
+  private readonly inFlight = new Set<(reason: Error) => void>();
+  private closed = false;
+
+  constructor(
+    readonly shard: ShardHandle,
+    private readonly connection: PoolConnection,
+    private readonly owner: SessionOwner,
+  ) {}
+
+  get threadId(): number {
+    return this.connection.threadId;
+  }
+
+  /** Runs one statement and answers its rows (or the result header of a write), errors coded and naming the shard. */
+  async query<T = unknown>(sql: string, params: unknown[] = [], options: StatementOptions = {}): Promise<T> {
+    if (this.closed) throw new StrataError(ErrorCode.ShardQueryFailed, `${shardAddress(this.shard)}: the session was closed`);
+    const timeoutMs = this.owner.deadline(options);
+    let stop: ((reason: Error) => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    this.inFlight.add(stop!);
+    try {
+      const [rows] = await withDeadline(Promise.race([this.connection.query(sql, params), stopped]), timeoutMs, () => {
+        const expired = new StrataError(
+          ErrorCode.ShardTimeout,
+          `${shardAddress(this.shard)}: no answer within ${seconds(timeoutMs)} (the ${options.timeoutMs === undefined ? `${options.kind ?? 'read'} ` : ''}deadline); the session was closed`,
+        );
+        this.abort(expired);
+        return expired;
+      });
+      return rows as T;
+    } catch (error) {
+      // A fatal driver error leaves the connection unusable; it must not go back to the pool.
+      if ((error as { fatal?: boolean }).fatal) this.close();
+      throw describeShardError(error, this.shard);
+    } finally {
+      this.inFlight.delete(stop!);
+    }
+  }
+
+  /** Ends what the session is doing now: statements in flight reject with `reason`, the server stops them. */
+  abort(reason: Error = new StrataError(ErrorCode.Cancelled, 'cancelled')): void {
+    if (this.closed) return;
+    if (this.inFlight.size > 0) this.owner.killQuery(this.shard.index, this.connection.threadId);
+    this.close();
+    for (const stop of this.inFlight) stop(reason);
+  }
+
+  /** Back to the pool, unless it was closed. */
+  release(): void {
+    if (this.closed) return;
+    if (this.inFlight.size > 0) this.abort();
+    else this.connection.release();
+  }
+
+  /** Closes the session for good (its transaction, if any, rolls back); stops a statement in flight. */
+  destroy(): void {
+    this.abort(new StrataError(ErrorCode.Cancelled, `${shardAddress(this.shard)}: the session was closed`));
+  }
+
+  private close(): void {
+    this.closed = true;
+    this.connection.destroy();
+    // destroy() only half-closes the socket, which a dead peer never completes: tear it down now.
+    (this.connection.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+  }
 }
 
 /**
@@ -63,16 +183,54 @@ export class ClusterConnections {
     return pool;
   }
 
-  /** Runs one statement on a shard, turning driver errors into coded ones that name the shard. */
-  async query<T = unknown>(index: number, sql: string, params: unknown[] = []): Promise<T> {
-    const handle = this.shard(index);
+  /**
+   * Runs one statement on a shard, turning driver errors into coded ones that name the shard. Every statement has
+   * a deadline: by default the read deadline (60 s unless ConnectionOptions.deadlines says otherwise); pass
+   * `{ kind: 'write' }` for a long write, `{ kind: 'ddl' }` for DDL, or `{ timeoutMs }` for a bound of its own.
+   * Past it the statement fails with ShardTimeout (3006), its session is closed and the server told to stop it.
+   * Statements that must share a session (a transaction, a named lock) use `session()` instead.
+   */
+  async query<T = unknown>(index: number, sql: string, params: unknown[] = [], options: StatementOptions = {}): Promise<T> {
+    const session = await this.session(index);
     try {
-      const pool = await this.pool(index);
-      const [rows] = await pool.query(sql, params);
-      return rows as T;
+      return await session.query<T>(sql, params, options);
+    } finally {
+      session.release();
+    }
+  }
+
+  /**
+   * A pooled session on a shard for statements that must run on one connection; each of its statements has a
+   * deadline as with `query`. Getting it (connecting, or waiting for a free connection of the pool) is bounded by
+   * the read deadline. The caller must `release()` it, or `destroy()` it when its state is unknown; `abort()` ends a
+   * statement in flight at once (a cancel).
+   */
+  async session(index: number): Promise<ShardSession> {
+    const handle = this.shard(index);
+    const timeoutMs = this.deadline();
+    try {
+      const acquiring = this.pool(index).then((pool) => pool.getConnection());
+      const connection = await withDeadline(acquiring, timeoutMs, () => {
+        // A connection that arrives after the deadline goes straight back.
+        acquiring.then((late) => late.release(), () => {});
+        return new StrataError(ErrorCode.ShardTimeout, `${shardAddress(handle)}: no connection within ${seconds(timeoutMs)} (the read deadline)`);
+      });
+      return new ShardSession(handle, connection, this);
     } catch (error) {
       throw describeShardError(error, handle);
     }
+  }
+
+  /** The deadline of a statement in milliseconds: its own `timeoutMs`, else its kind's (default `read`). */
+  deadline(options: StatementOptions = {}): number {
+    if (options.timeoutMs !== undefined) return Math.max(1, options.timeoutMs);
+    const kind = options.kind ?? 'read';
+    return this.options.deadlines?.[kind] ?? DEFAULT_STATEMENT_DEADLINES[kind];
+  }
+
+  /** Asks a shard to stop a session's statement; best effort (the server may be gone), never throws. */
+  killQuery(index: number, threadId: number): void {
+    this.query(index, 'KILL QUERY ?', [threadId], { timeoutMs: Math.min(KILL_DEADLINE_MS, this.deadline()) }).catch(() => {});
   }
 
   /**
@@ -168,6 +326,10 @@ interface DriverError {
   code?: string;
   errno?: number;
   message?: string;
+}
+
+function shardAddress(handle: ShardHandle): string {
+  return `${handle.label} (${handle.config.host}:${handle.config.port})`;
 }
 
 /** Maps a mysql2 error to a one-line, coded message that names the shard and the cause. */

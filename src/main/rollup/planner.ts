@@ -42,6 +42,8 @@ export interface RollupTuning {
   insertBatchRows: number;
   /** Sketch bytes per merged INSERT, whichever of the two limits comes first. */
   insertBatchSketchBytes: number;
+  /** Source rows per page a daily or monthly merge reads (a dense sketch is 16 KiB, so at most 8 MiB a page). */
+  mergePageRows: number;
   /** A range may not ask for more windows than this in one run. */
   maxWindows: number;
 }
@@ -53,6 +55,7 @@ export const DEFAULT_ROLLUP_TUNING: RollupTuning = {
   sqlSketchBytes: 16_777_214,
   insertBatchRows: 500,
   insertBatchSketchBytes: 1_048_576,
+  mergePageRows: 500,
   maxWindows: 100_000,
 };
 
@@ -240,10 +243,17 @@ export function windowPageViewsSql(level: RollupLevel): string {
   return `SELECT COALESCE(SUM(page_views), 0) AS page_views, COUNT(*) AS row_count FROM ${target} WHERE ${targetColumn} >= ? AND ${targetColumn} < ?`;
 }
 
-/** Source rows of a daily or monthly window, in site order so Node merges one site at a time. */
-export function mergeSourceSql(level: RollupLevel): string {
+/**
+ * One page of the source rows of a daily or monthly window, in primary-key order (site, then period) so Node merges
+ * one site at a time: the rows after (afterSite, afterPeriod), at most `limit`. Keyset pages are short indexed range
+ * reads, each a statement of its own with a deadline, and memory stays flat however large the window.
+ * Params: window start, window end, afterSite, afterSite, afterPeriod, limit.
+ */
+export function mergeSourcePageSql(level: RollupLevel): string {
   const { source, sourceColumn } = LEVELS[level];
-  return `SELECT site_id, page_views, visitors, visitors_sketch FROM ${source} WHERE ${sourceColumn} >= ? AND ${sourceColumn} < ? ORDER BY site_id, ${sourceColumn}`;
+  return `SELECT site_id, ${sourceColumn} AS period, page_views, visitors, visitors_sketch FROM ${source}
+ WHERE ${sourceColumn} >= ? AND ${sourceColumn} < ? AND (site_id > ? OR (site_id = ? AND ${sourceColumn} > ?))
+ ORDER BY site_id, ${sourceColumn} LIMIT ?`;
 }
 
 /** One multi-row INSERT of merged rows; params: [[site_id, period, page_views, visitors, sketch], …]. */

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Connection as CallbackConnection } from 'mysql2';
-import type { PoolConnection } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import {
   ROLLUP_LEVELS,
@@ -16,7 +14,7 @@ import {
   type WatermarkRow,
   type WindowResult,
 } from '../../shared/rollup';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession } from '../cluster/connections';
 import { partitionRowEstimates, readTablePartitions } from '../cluster/partition-metadata';
 import { Emitter } from '../lifecycle/emitter';
 import { asProblem } from '../lifecycle/problem';
@@ -32,7 +30,7 @@ import {
   hourlyInsertSql,
   insertMergedSql,
   LEVELS,
-  mergeSourceSql,
+  mergeSourcePageSql,
   oversizedSketchesSql,
   planDue,
   planRange,
@@ -108,8 +106,8 @@ interface RunContext {
   fencingToken?: number;
   signal: AbortSignal;
   progress: Emitter<RollupProgress>;
-  /** Sessions with a statement in flight, so a cancel can KILL QUERY them. */
-  active: Set<{ shard: number; threadId: number }>;
+  /** Sessions inside a window, so a cancel can end them at once (KILL QUERY and a closed socket). */
+  active: Set<ShardSession>;
 }
 
 /** What the window loop of one shard knows about its watermark. */
@@ -147,8 +145,10 @@ const ER_CUT_VALUE_GROUP_CONCAT = 1260;
 /** Big hourly sketches compacted per statement: at most 16 KiB each, well inside the default max_allowed_packet. */
 const COMPACTION_PAGE_ROWS = 200;
 
-function rowsOf(result: unknown): unknown {
-  return Array.isArray(result) ? result[0] : result;
+/** The server's error number of a driver error, also when a coded error wraps it. */
+function driverErrno(error: unknown): unknown {
+  const { errno, cause } = (error ?? {}) as { errno?: unknown; cause?: { errno?: unknown } };
+  return errno ?? cause?.errno;
 }
 
 export class ClusterRollupService implements RollupService {
@@ -313,19 +313,18 @@ export class ClusterRollupService implements RollupService {
     });
   }
 
+  /** A KILL QUERY alone cannot stop a read whose server died: each session is also closed, so its statement ends now. */
   private killActive(context: RunContext): void {
-    for (const { shard, threadId } of context.active) {
-      this.connections.query(shard, 'KILL QUERY ?', [threadId]).catch((error) => this.log.warn(`could not stop the statement of session ${threadId}`, error));
-    }
+    for (const session of context.active) session.abort(new StrataError(ErrorCode.Cancelled, 'cancelled'));
   }
 
   private async runShard(handle: ShardHandle, context: RunContext, now: Date, rangeWindows: RollupWindow[] | undefined): Promise<ShardRollupReport> {
     const report: ShardRollupReport = { shard: handle.index, shardName: handle.label, watermarkBefore: null, watermarkAfter: null, windows: [] };
-    let writer: PoolConnection | undefined;
+    let writer: ShardSession | undefined;
     try {
-      writer = await (await this.connections.pool(handle.index)).getConnection();
+      writer = await this.connections.session(handle.index);
       const session = writer;
-      const query: ShardQuery = async (sql, params) => rowsOf(await session.query(sql, params));
+      const query: ShardQuery = (sql, params) => session.query(sql, params);
       for (const sql of sessionSetupSql(this.tuning.sessionTempTableBytes, this.tuning.sqlSketchBytes)) await query(sql);
       const states = await this.levelStates(query);
       const spec = LEVELS[context.level];
@@ -374,25 +373,24 @@ export class ClusterRollupService implements RollupService {
     return report;
   }
 
-  private async runWindow(handle: ShardHandle, session: PoolConnection, query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WindowResult> {
+  private async runWindow(handle: ShardHandle, session: ShardSession, query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WindowResult> {
     const started = performance.now();
     const base = { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
-    const entry = { shard: handle.index, threadId: session.threadId };
-    context.active.add(entry);
+    context.active.add(session);
     let rows: { rowsRead: number; rowsWritten: number };
     try {
       if (context.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
       await query('START TRANSACTION');
-      await query(deleteWindowSql(context.level), [window.start, window.end]);
-      rows = context.level === 'hourly' ? await this.rollHour(query, window) : await this.mergeWindow(handle, query, context, window);
-      await query('COMMIT');
+      await session.query(deleteWindowSql(context.level), [window.start, window.end], { kind: 'write' });
+      rows = context.level === 'hourly' ? await this.rollHour(session, window) : await this.mergeWindow(handle, session, context, window);
+      await session.query('COMMIT', [], { kind: 'write' });
     } catch (error) {
       const cancelled = context.signal.aborted;
       const failure = cancelled ? new StrataError(ErrorCode.Cancelled, 'cancelled; the window was rolled back') : describeShardError(error, handle);
       if (!cancelled) this.log.warn(`rollup ${context.level} ${base.windowStart} failed on ${handle.label}`, error);
       return { ...base, outcome: cancelled ? 'cancelled' : 'failed', rowsRead: 0, rowsWritten: 0, durationMs: Math.round(performance.now() - started), error: failure.message };
     } finally {
-      context.active.delete(entry);
+      context.active.delete(session);
     }
     let effect: WatermarkEffect = 'unchanged';
     try {
@@ -430,21 +428,24 @@ export class ClusterRollupService implements RollupService {
   /**
    * One statement in the shard, then each SQL sketch larger than the dense form (a site with more than 4,096 page
    * views in the hour) is compacted from Node; a site with more page views than one SQL sketch collects (its
-   * sketch was cut short) gets its registers from raw instead.
+   * sketch was cut short) gets its registers from raw instead. The statements that scan the hour's raw rows get
+   * the write deadline, the short lookups the read deadline.
    */
-  private async rollHour(query: ShardQuery, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
+  private async rollHour(session: ShardSession, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
+    const query: ShardQuery = (sql, params) => session.query(sql, params);
+    const scan = (sql: string, params: unknown[]) => session.query(sql, params, { kind: 'write' });
     const params = [window.start, window.start, window.end];
     let inserted: { affectedRows?: number };
     try {
-      inserted = (await query(hourlyInsertSql(), params)) as { affectedRows?: number };
+      inserted = (await scan(hourlyInsertSql(), params)) as { affectedRows?: number };
     } catch (error) {
-      if ((error as { errno?: unknown }).errno !== ER_CUT_VALUE_GROUP_CONCAT) throw error;
+      if (driverErrno(error) !== ER_CUT_VALUE_GROUP_CONCAT) throw error;
       // Strict mode refuses the statement when a site has more page views than one SQL sketch collects; the
       // statement alone was rolled back. Once more without strict mode, and that site's sketch is rebuilt below.
       const [mode] = (await query('SELECT @@SESSION.sql_mode AS mode')) as Array<{ mode: string }>;
       await query(`SET SESSION sql_mode = REPLACE(REPLACE(@@SESSION.sql_mode, 'STRICT_TRANS_TABLES', ''), 'STRICT_ALL_TABLES', '')`);
       try {
-        inserted = (await query(hourlyInsertSql(), params)) as { affectedRows?: number };
+        inserted = (await scan(hourlyInsertSql(), params)) as { affectedRows?: number };
       } finally {
         await query('SET SESSION sql_mode = ?', [mode?.mode ?? '']);
       }
@@ -465,10 +466,10 @@ export class ClusterRollupService implements RollupService {
         if (row.visitors_sketch.length === HEADER_BYTES + SPARSE_ENTRY_BYTES * Number(row.page_views)) {
           accumulator.merge(row.visitors_sketch);
         } else if (Number(row.visitors) <= SPARSE_LIMIT) {
-          const hashes = (await query(siteHashesSql(), [row.site_id, window.start, window.end])) as Array<{ h: number | string }>;
+          const hashes = (await scan(siteHashesSql(), [row.site_id, window.start, window.end])) as Array<{ h: number | string }>;
           for (const { h } of hashes) accumulator.addHash(Number(h));
         } else {
-          const registers = (await query(siteRegistersSql(), [row.site_id, window.start, window.end])) as Array<{ register: number | string; rank: number | string }>;
+          const registers = (await scan(siteRegistersSql(), [row.site_id, window.start, window.end])) as Array<{ register: number | string; rank: number | string }>;
           for (const { register, rank } of registers) accumulator.addRegister(Number(register), Number(rank));
         }
         compacted.push([row.site_id, window.start, accumulator.encode()]);
@@ -481,14 +482,15 @@ export class ClusterRollupService implements RollupService {
   }
 
   /**
-   * Daily and monthly: streams the source rows of the window in site order on a second session, merges each
-   * site's sketches in Node and writes the rows in batches on the window's transaction.
+   * Daily and monthly: reads the source rows of the window in site order, page by page, on a second session that
+   * holds one consistent snapshot for the whole window (as a single SELECT would); merges each site's sketches in
+   * Node and writes the rows in batches on the window's transaction. Every page is a statement with the read
+   * deadline, so a shard that dies or stops answering mid-read fails the window instead of hanging it.
    */
-  private async mergeWindow(handle: ShardHandle, query: ShardQuery, context: RunContext, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
+  private async mergeWindow(handle: ShardHandle, writer: ShardSession, context: RunContext, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
     const spec = LEVELS[context.level];
-    const reader = await (await this.connections.pool(handle.index)).getConnection();
-    const entry = { shard: handle.index, threadId: reader.threadId };
-    context.active.add(entry);
+    const reader = await this.connections.session(handle.index);
+    context.active.add(reader);
     const accumulator = new SketchAccumulator();
     let batch: unknown[][] = [];
     let batchBytes = 0;
@@ -514,40 +516,51 @@ export class ClusterRollupService implements RollupService {
       const rows = batch;
       batch = [];
       batchBytes = 0;
-      await query(insertMergedSql(context.level), [rows]);
+      await writer.query(insertMergedSql(context.level), [rows]);
       rowsWritten += rows.length;
     };
     try {
-      // The promise wrapper cannot stream; its callback connection underneath can, with backpressure.
-      const callbackConnection = reader.connection as unknown as CallbackConnection;
-      const stream = callbackConnection.query(mergeSourceSql(context.level), [window.start, window.end]).stream({ highWaterMark: 256 });
-      for await (const row of stream as AsyncIterable<{ site_id: number; page_views: number | string; visitors: number; visitors_sketch: Buffer | null }>) {
-        rowsRead += 1;
-        if (row.site_id !== site) {
-          if (site >= 0) finishSite();
-          // Dense sketches are 16 KiB each and travel as hex: cap a statement by bytes too, for memory and max_allowed_packet.
-          if (batch.length >= this.tuning.insertBatchRows || batchBytes >= this.tuning.insertBatchSketchBytes) await flush();
-          site = row.site_id;
+      if (context.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
+      await reader.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await reader.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      let after: { site: number; period: Date } = { site: -1, period: window.start };
+      for (;;) {
+        const page = await reader.query<Array<{ site_id: number; period: Date; page_views: number | string; visitors: number; visitors_sketch: Buffer | null }>>(
+          mergeSourcePageSql(context.level),
+          [window.start, window.end, after.site, after.site, after.period, this.tuning.mergePageRows],
+        );
+        for (const row of page) {
+          rowsRead += 1;
+          if (row.site_id !== site) {
+            if (site >= 0) finishSite();
+            // Dense sketches are 16 KiB each and travel as hex: cap a statement by bytes too, for memory and max_allowed_packet.
+            if (batch.length >= this.tuning.insertBatchRows || batchBytes >= this.tuning.insertBatchSketchBytes) await flush();
+            site = row.site_id;
+          }
+          if (!row.visitors_sketch) {
+            throw new StrataError(
+              ErrorCode.RollupSourceIncomplete,
+              `${spec.source} has a row of site ${row.site_id} without a visitor sketch (written before migration 2); re-roll the ${spec.sourceLevel} windows of ${window.start.toISOString()} first`,
+            );
+          }
+          pageViews += Number(row.page_views);
+          mostVisitors = Math.max(mostVisitors, Number(row.visitors));
+          visitorSum += Number(row.visitors);
+          accumulator.merge(row.visitors_sketch);
         }
-        if (!row.visitors_sketch) {
-          throw new StrataError(
-            ErrorCode.RollupSourceIncomplete,
-            `${spec.source} has a row of site ${row.site_id} without a visitor sketch (written before migration 2); re-roll the ${spec.sourceLevel} windows of ${window.start.toISOString()} first`,
-          );
-        }
-        pageViews += Number(row.page_views);
-        mostVisitors = Math.max(mostVisitors, Number(row.visitors));
-        visitorSum += Number(row.visitors);
-        accumulator.merge(row.visitors_sketch);
+        const last = page.at(-1);
+        if (!last || page.length < this.tuning.mergePageRows) break;
+        after = { site: last.site_id, period: last.period };
       }
       if (site >= 0) finishSite();
       await flush();
+      await reader.query('COMMIT');
       reader.release();
     } catch (error) {
       reader.destroy();
       throw error;
     } finally {
-      context.active.delete(entry);
+      context.active.delete(reader);
     }
     return { rowsRead, rowsWritten };
   }

@@ -19,6 +19,7 @@ const WORDS: Record<ErrorCodeName, string> = {
   ShardQueryFailed: 'Query failed on the shard',
   RedisUnreachable: 'Redis unreachable',
   UnknownShard: 'No such shard',
+  ShardTimeout: 'Shard did not answer in time',
   BinaryMissing: 'Server program not installed',
   PortInUse: 'Port already in use',
   SandboxStartFailed: 'Sandbox did not start',
