@@ -82,6 +82,7 @@ export const ErrorCode = {
   RetentionInvalid: 10001,
   PruneFailed: 10002,
   // 11xxx: backups (reserved)
+  DdlLockBusy: 9009,
   // 12xxx: monitoring and alerts (reserved)
   // 13xxx: traffic charts and the Redis cache (reserved)
   // 14xxx: audit log

@@ -87,9 +87,11 @@ export const retentionSetRequestSchema = retentionPolicySchema.partial().refine(
  * - `totals-differ`: the next level covers it but its page views do not add up to this table's (late rows, a
  *   failed re-roll, a hand edit): re-roll the window first;
  * - `time-budget`, `cancelled`: the run stopped before reaching it; the next run continues;
- * - `backup-running`: a backup of the shard is running (job-conflict rule).
+ * - `backup-running`: a backup of the shard is running (job-conflict rule);
+ * - `late-rows`: rows were written into the window after the prune checked it; the next run checks it again;
+ * - `table-locked`: a transaction held the table's metadata lock, so its partitions were not dropped this time.
  */
-export const KEPT_REASONS = ['not-rolled-up', 'totals-differ', 'time-budget', 'cancelled', 'backup-running'] as const;
+export const KEPT_REASONS = ['not-rolled-up', 'totals-differ', 'time-budget', 'cancelled', 'backup-running', 'late-rows', 'table-locked'] as const;
 export const keptReasonSchema = z.enum(KEPT_REASONS);
 export type KeptReason = z.infer<typeof keptReasonSchema>;
 

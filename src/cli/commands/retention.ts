@@ -13,7 +13,7 @@ import {
   type RetentionTable,
 } from '../../shared/retention';
 import { EXIT_CANCELLED, askToType, formatCount } from '../input';
-import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
 /** Exit code when a destructive command was not confirmed. */
@@ -62,14 +62,19 @@ export function formatPolicy(entry: RetentionPolicyEntry): string {
   return lines.join('\n');
 }
 
-export function formatPruneReport(report: PruneReport): string {
-  const lines = [
-    `${report.dryRun ? 'dry run: would remove' : 'removed'} ${formatCount(report.totals.rows)} rows, ${report.totals.partitions} partitions, ${formatBytes(report.totals.bytes)}; ${report.totals.kept} windows kept back`,
-  ];
+/**
+ * The report of a dry run or a real prune. `nothingToDo` is a real prune that found nothing it may remove: it was
+ * asked for, so it does not read as a dry run.
+ */
+export function formatPruneReport(report: PruneReport, options: { nothingToDo?: boolean } = {}): string {
+  const kept = `${report.totals.kept} window${report.totals.kept === 1 ? '' : 's'} kept back`;
+  const amounts = `${formatCount(report.totals.rows)} rows, ${report.totals.partitions} partition${report.totals.partitions === 1 ? '' : 's'}, ${formatBytes(report.totals.bytes)}`;
+  const lines = [options.nothingToDo ? `nothing to prune: nothing past retention may go yet; ${kept}` : `${report.dryRun ? 'dry run: would remove' : 'removed'} ${amounts}; ${kept}`];
   for (const shard of report.shards) {
     if (shard.problem) {
-      lines.push(`${shard.name}: NOT PRUNED: ${shard.problem.message}`);
-      continue;
+      // A shard that died mid-run still lists the tables it had already pruned.
+      lines.push(`${shard.name}: ${shard.tables.length > 0 ? 'STOPPED' : 'NOT PRUNED'}: ${shard.problem.message}`);
+      if (shard.tables.length === 0) continue;
     }
     if (shard.blockedBy) {
       lines.push(`${shard.name}: SKIPPED: ${shard.blockedBy}`);
@@ -159,8 +164,9 @@ export const registerRetentionCommands: CommandRegistrar = (program, context) =>
     .addOption(jsonOption())
     .addOption(new Option('--limit <n>', 'how many runs').default(20).argParser(parseWholeNumber('limit')))
     .action(async (options: { profile?: string; json?: boolean; limit: number }) => {
-      const runs = await context.withServices(options.profile, (services) => services.retention.runs(options.limit));
-      context.print(options.json, runs, () => formatRuns(runs));
+      const history = await context.withServices(options.profile, (services) => services.retention.runHistory(options.limit));
+      context.print(options.json, history.runs, () => formatRuns(history.runs));
+      reportPartial(context, 'the run history', history.unreadShards);
     });
 
   program
@@ -177,8 +183,9 @@ export const registerRetentionCommands: CommandRegistrar = (program, context) =>
         const request = { tables: options.tables, shards: options.shards };
         const plan = await services.retention.plan(request);
         if (options.dryRun || plan.totals.rows + plan.totals.partitions === 0) {
-          context.print(options.json, plan, () => (options.dryRun ? formatPruneReport(plan) : `nothing to prune\n${formatPruneReport(plan)}`));
+          context.print(options.json, plan, () => formatPruneReport(plan, { nothingToDo: !options.dryRun }));
           context.setExitCode(plan.ok ? 0 : 1);
+          reportPartial(context, options.dryRun ? 'the dry run' : 'the prune', plan.shards.filter((shard) => !shard.reachable || shard.problem).map((shard) => ({ shardName: shard.name, problem: shard.problem })));
           return;
         }
         if (!options.json) process.stderr.write(`${formatPruneReport(plan)}\n`);

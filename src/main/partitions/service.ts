@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { PoolConnection } from 'mysql2/promise';
 import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
 import type {
@@ -17,7 +16,7 @@ import type {
   TablePartitions,
   TablePlanReport,
 } from '../../shared/partitions';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession } from '../cluster/connections';
 import { readPartitionMetadata, type MetadataQuery, type PartitionMetadata } from '../cluster/partition-metadata';
 import type { ShardActivityRegistry } from '../conflicts/registry';
 import { osUser } from '../identity';
@@ -26,10 +25,11 @@ import { asProblem } from '../lifecycle/problem';
 import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
 import type { MaintenanceRunEntry } from '../retention/runs';
-import { withNamedLock, type ClusterState } from '../state';
+import { withNamedLock, type ClusterState, type LockSession } from '../state';
 import type { RunTrigger } from '../../shared/rollup';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { KeepAheadSettings } from './keep-ahead';
+import { lockSkipError, withShortLockWait } from './metadata-lock';
 import { boundToDate, planHistoryRange, planTable, validateHistoryRange, validateKeepAhead, type ExistingPartition, type KeepAheadOptions, type TablePlan } from './planner';
 
 /** Server-wide named lock: two consoles reorganising the same pmax at once would make the second one fail. */
@@ -52,8 +52,9 @@ export interface PartitionApplyOptions {
 export interface PartitionService {
   /** How far ahead each table keeps partitions, stored in the cluster. */
   readonly settings: KeepAheadSettings;
-  list(options?: { exact?: boolean }): Promise<PartitionListReport>;
-  plan(): Promise<PartitionPlanReport>;
+  /** Every shard's partitions, or only the shards given. */
+  list(options?: { exact?: boolean; shards?: number[] }): Promise<PartitionListReport>;
+  plan(options?: { shards?: number[] }): Promise<PartitionPlanReport>;
   /** Skips (outcome `blocked`) a shard on which a conflicting job such as a backup runs; the others are still done. */
   apply(options?: PartitionApplyOptions): Promise<PartitionApplyReport>;
   /** The SQL that adds partitions for older history below the first partition; refuses an empty or overlapping range. */
@@ -183,21 +184,23 @@ export class ClusterPartitionService implements PartitionService {
     this.actor = osUser();
   }
 
-  list(options: { exact?: boolean } = {}): Promise<PartitionListReport> {
+  list(options: { exact?: boolean; shards?: number[] } = {}): Promise<PartitionListReport> {
     return this.work.track(async () => {
+      const targets = this.targetShards(options.shards);
       const now = this.clock();
       const keepAhead = await this.currentKeepAhead();
-      const shards = await Promise.all(this.connections.shards.map((handle) => this.listShard(handle, now, options.exact ?? false, keepAhead)));
+      const shards = await Promise.all(targets.map((handle) => this.listShard(handle, now, options.exact ?? false, keepAhead)));
       return { checkedAt: now.toISOString(), exact: options.exact ?? false, shards };
     });
   }
 
-  plan(): Promise<PartitionPlanReport> {
+  plan(options: { shards?: number[] } = {}): Promise<PartitionPlanReport> {
     return this.work.track(async () => {
+      const targets = this.targetShards(options.shards);
       const now = this.clock();
       const keepAhead = await this.currentKeepAhead();
       const shards = await Promise.all(
-        this.connections.shards.map(async (handle): Promise<ShardPlan> => {
+        targets.map(async (handle): Promise<ShardPlan> => {
           const base = { index: handle.index, name: handle.label };
           try {
             const snapshot = await readSnapshot(this.queryOf(handle));
@@ -230,6 +233,11 @@ export class ClusterPartitionService implements PartitionService {
       const planRange: ShardPlanner = async (snapshot) => [planHistoryRange({ ...request, partitions: existingPartitions(snapshot, request.table) })];
       return this.applyEverywhere(request, planRange, `adding history partitions to ${request.table}`);
     });
+  }
+
+  /** The shards given (an unknown index is refused before any is read), or every shard. */
+  private targetShards(indexes: number[] | undefined): ShardHandle[] {
+    return indexes ? [...new Set(indexes)].map((index) => this.connections.shard(index)) : [...this.connections.shards];
   }
 
   private async planHistoryChecked(request: HistoryRangeRequest): Promise<PartitionPlanReport> {
@@ -368,11 +376,11 @@ export class ClusterPartitionService implements PartitionService {
     const shard = { shard: handle.index, shardName: handle.label };
     const statements: AppliedStatement[] = [];
     const warnings: PartitionWarning[] = [];
-    let connection: PoolConnection | undefined;
+    let session: ShardSession | undefined;
     try {
-      connection = await (await this.connections.pool(handle.index)).getConnection();
-      const session = connection;
-      const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
+      const opened = (session = await this.connections.session(handle.index));
+      const query: Query = <T>(sql: string, params: unknown[] = []) => opened.query<T>(sql, params);
+      const lockSession = { query: async (sql: string, params?: unknown[]) => [await opened.query(sql, params)] } as unknown as LockSession;
       // GET_LOCK belongs to the session, so the lock, the fresh read and the DDL all use this one connection.
       const busy = () => {
         throw new StrataError(
@@ -380,7 +388,7 @@ export class ClusterPartitionService implements PartitionService {
           `${handle.label}: lock ${PARTITION_LOCK_NAME} is still held after ${PARTITION_LOCK_WAIT_SECONDS} s by another session adding partitions; try again when it has finished`,
         );
       };
-      await withNamedLock(session, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS, async () => {
+      await withNamedLock(lockSession, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS, async () => {
         const plans = await planShard(await readSnapshot(query));
         for (const plan of plans) warnings.push(...plan.warnings);
         const work = plans.flatMap((plan) => plan.statements.map((sql) => ({ table: plan.table, sql })));
@@ -388,27 +396,32 @@ export class ClusterPartitionService implements PartitionService {
           const step = { ...shard, table, position: position + 1, total: work.length };
           emit({ kind: 'statement-started', ...step, sql });
           try {
-            await query(sql);
+            // A REORGANIZE waiting behind a long transaction would hold up every insert into the table: wait briefly, retry, skip.
+            const run = await withShortLockWait(query, () => opened.query(sql, [], { kind: 'ddl' }));
+            if (!run.done) throw lockSkipError(`${handle.label}: ${table}`, run);
             statements.push({ table, sql, ok: true });
             this.log.info(`${handle.label}: ${sql}`);
             emit({ kind: 'statement-finished', ...step, ok: true });
           } catch (error) {
             // One table that cannot be reorganised must not leave the other tables without partitions.
+            // A shard that went away fails every later statement too: stop at the first.
+            if (isStrataError(error) && (error.code === ErrorCode.ShardUnreachable || error.code === ErrorCode.ShardTimeout)) throw error;
+            const skipped = isStrataError(error) && error.code === ErrorCode.DdlLockBusy;
             const cause = (error as { message?: string }).message ?? String(error);
-            const problem = { code: ErrorCode.PartitionApplyFailed, message: `${handle.label}: ${table}: ${cause}` };
+            const problem = skipped ? asProblem(error) : { code: ErrorCode.PartitionApplyFailed, message: `${handle.label}: ${table}: ${cause}` };
             this.log.warn(`partition statement failed on ${handle.label}`, error);
             statements.push({ table, sql, ok: false, problem });
             emit({ kind: 'statement-finished', ...step, ok: false, message: problem.message });
           }
         }
       }, busy);
-      connection.release();
+      session.release();
       const failed = statements.some((statement) => !statement.ok);
       return { index: handle.index, name: handle.label, outcome: failed ? 'failed' : statements.length > 0 ? 'applied' : 'up-to-date', statements, warnings };
     } catch (error) {
       const failure = describeShardError(error, handle);
       this.log.warn(`partition apply failed on ${handle.label}`, failure);
-      connection?.destroy();
+      session?.destroy();
       return { index: handle.index, name: handle.label, outcome: 'failed', statements, warnings, problem: asProblem(failure) };
     }
   }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { PoolConnection } from 'mysql2/promise';
 import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import type { RunTrigger } from '../../shared/rollup';
@@ -24,7 +23,7 @@ import {
   type TablePrune,
   type TablePruneResult,
 } from '../../shared/retention';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession, type StatementOptions } from '../cluster/connections';
 import { readTablePartitions, isPartitioned } from '../cluster/partition-metadata';
 import type { ActivityClaim, ShardActivityRegistry } from '../conflicts/registry';
 import { describeConflict, findConflict } from '../conflicts/rules';
@@ -33,13 +32,14 @@ import { Emitter } from '../lifecycle/emitter';
 import { asProblem } from '../lifecycle/problem';
 import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
+import { withShortLockWait } from '../partitions/metadata-lock';
 import { boundToDate } from '../partitions/planner';
 import { readWatermarks, type StoredWatermark } from '../rollup/watermark';
 import { PARTITION_SCHEMES, periodStart } from '../schema/partitions';
-import { readCompletedWindows, withNamedLock, type ClusterState } from '../state';
+import { readCompletedWindows, withNamedLock, type ClusterState, type LockSession } from '../state';
 import { expiredBefore, planTablePrune, retentionCutoff, windowEnd, type PartitionFacts, type WindowTotal } from './planner';
 import { readMaintenanceRuns, type MaintenanceRunEntry } from './runs';
-import { deleteBatchSql, dropPartitionsSql, nextLevelTotalsSql, unionAll, windowTotalsSql, type Statement, type TotalsSource } from './sql';
+import { deleteBatchSql, dropPartitionsSql, lateRowsInPartitionsSql, lateRowsInRangeSql, nextLevelTotalsSql, unionAll, windowTotalsSql, type Statement, type TotalsSource } from './sql';
 
 export interface PruneOptions extends PruneRequest {
   trigger?: RunTrigger;
@@ -83,9 +83,19 @@ export interface RetentionServiceOptions {
   monotonicNow?: () => number;
   host?: string;
   actor?: string;
+  /**
+   * Test hook: called on a real prune after a table's gate has checked it and before anything is removed, the
+   * moment a late row must not be lost in.
+   */
+  afterGate?: (step: { shard: number; table: RetentionTable }) => Promise<void> | void;
 }
 
-type Query = <T>(sql: string, params?: unknown[]) => Promise<T>;
+type Query = <T>(sql: string, params?: unknown[], options?: StatementOptions) => Promise<T>;
+
+/** The raw table's rows get ever higher ids; the rollup tables are written only by rollups, which re-check totals. */
+const INGESTED_TABLE: RetentionTable = 'analytics_realtime';
+/** A DROP PARTITION is a metadata change: it ends in milliseconds on a live server, so a minute means a dead one. */
+const DROP_DEADLINE_MS = 60_000;
 
 interface StoredPolicy {
   policy: RetentionSettings;
@@ -102,6 +112,19 @@ interface TableFacts {
   nextLevelTotals: Map<number, number>;
   coverage: { watermark: Date | null; coveredFrom: Date | null; rolledUpWindows: Set<number> };
   partialWindows: Map<number, number>;
+  /**
+   * Raw table only, on a real prune: the highest id when the gate read the table, taken while no insert was in
+   * flight, so every row at or below it was counted. Rows above it are late: never dropped or deleted unchecked.
+   * Undefined when it could not be noted (the table stayed locked), which keeps the table whole this run.
+   */
+  checkedUpTo?: number;
+  lockedFor?: string;
+}
+
+/** What executing a table's plan removed, and the lost connection that stopped the shard, if one did. */
+interface Execution {
+  result: TablePruneResult;
+  lost?: StrataError;
 }
 
 interface RunContext {
@@ -158,6 +181,34 @@ function describeTable(table: TablePrune): string {
   return `${RETAINED_TABLES[table.table].label}: ${parts.join('; ')}`;
 }
 
+/** Rows a real run removed from a table: the partitions it dropped (plan.drops holds only those then) and its deletes. */
+function removedRows(table: TablePrune): number {
+  const result = table.result;
+  if (!result) return 0;
+  return (result.droppedPartitions > 0 ? table.drops.reduce((sum, partition) => sum + partition.rows, 0) : 0) + result.deletedRows;
+}
+
+function removedBytes(table: TablePrune): number {
+  return table.result && table.result.droppedPartitions > 0 ? table.bytes : 0;
+}
+
+/**
+ * A shard that went away mid-run, as ShardUnreachable naming it: the driver says it several ways (a lost connection,
+ * "Can't add new command when connection is in closed state" on the next statement, a session closed after either).
+ */
+function connectionLost(error: unknown, handle: ShardHandle): StrataError | undefined {
+  if (error instanceof StrataError && (error.code === ErrorCode.ShardUnreachable || error.code === ErrorCode.ShardTimeout)) return error;
+  let fatal = false;
+  for (let at: unknown = error; at && typeof at === 'object' && !fatal; at = (at as { cause?: unknown }).cause) {
+    const driver = at as { fatal?: unknown; message?: unknown };
+    fatal = driver.fatal === true || (typeof driver.message === 'string' && /closed state|the session was closed/.test(driver.message));
+  }
+  return fatal ? describeShardError(Object.assign(new Error('connection lost'), { code: 'PROTOCOL_CONNECTION_LOST', cause: error }), handle) : undefined;
+}
+
+const isoMinute = (at: Date) => at.toISOString().replace('.000Z', 'Z');
+const formatRows = (rows: number) => `${rows.toLocaleString('en-US')} row${rows === 1 ? ' was' : 's were'}`;
+
 /** Does a partition hold exactly one window, so a plain COUNT(*) of it is that window's total? */
 function holdsOneWindow(table: RetentionTable, partition: PartitionFacts): partition is PartitionFacts & { from: Date; to: Date } {
   if (!partition.from || !partition.to) return false;
@@ -172,6 +223,7 @@ export class ClusterRetentionService implements RetentionService {
   private readonly actor: string;
   private readonly progress: Emitter<PruneProgress>;
   private readonly work = new WorkTracker('retention');
+  private readonly afterGate: RetentionServiceOptions['afterGate'];
 
   constructor(
     private readonly connections: ClusterConnections,
@@ -185,6 +237,7 @@ export class ClusterRetentionService implements RetentionService {
     this.host = (options.host ?? hostname()).slice(0, 255);
     this.actor = (options.actor ?? osUser()).slice(0, 255);
     this.progress = new Emitter(log, 'prune progress');
+    this.afterGate = options.afterGate;
   }
 
   policy(): Promise<RetentionPolicyEntry> {
@@ -278,11 +331,14 @@ export class ClusterRetentionService implements RetentionService {
       plannedAt: context.now.toISOString(),
       dryRun,
       policy,
-      ok: shards.every((shard) => shard.reachable && !shard.problem) && all.every((table) => table.result?.stoppedBy !== 'failed'),
+      ok:
+        shards.every((shard) => shard.reachable && !shard.problem) &&
+        all.every((table) => table.result?.stoppedBy !== 'failed' && !table.kept.some((kept) => kept.reason === 'table-locked')),
+      // A real run counts what it removed, which a stop or a skipped drop makes less than the plan.
       totals: {
-        rows: all.reduce((sum, table) => sum + table.rows, 0),
-        bytes: all.reduce((sum, table) => sum + table.bytes, 0),
-        partitions: all.reduce((sum, table) => sum + table.drops.length, 0),
+        rows: all.reduce((sum, table) => sum + (dryRun ? table.rows : removedRows(table)), 0),
+        bytes: all.reduce((sum, table) => sum + (dryRun ? table.bytes : removedBytes(table)), 0),
+        partitions: all.reduce((sum, table) => sum + (dryRun ? table.drops.length : (table.result?.droppedPartitions ?? 0)), 0),
         kept: all.reduce((sum, table) => sum + table.kept.length, 0),
       },
       shards,
@@ -295,7 +351,7 @@ export class ClusterRetentionService implements RetentionService {
         action: 'retention.prune',
         target: shards.map((shard) => shard.name).join(',') || 'none',
         detail: shards
-          .map((shard) => `${shard.name}: ${shard.problem ? `not pruned (${shard.problem.message})` : shard.blockedBy ? `skipped (${shard.blockedBy})` : shard.tables.map(describeTable).join('; ')}`)
+          .map((shard) => `${shard.name}: ${shard.blockedBy ? `skipped (${shard.blockedBy})` : [...shard.tables.map(describeTable), ...(shard.problem ? [`${shard.tables.length > 0 ? 'stopped' : 'not pruned'} (${shard.problem.message})`] : [])].join('; ')}`)
           .join(' | '),
       });
     }
@@ -305,8 +361,9 @@ export class ClusterRetentionService implements RetentionService {
   private async runShard(handle: ShardHandle, context: RunContext): Promise<ShardPrune> {
     const base = { index: handle.index, name: handle.label };
     const startedAt = this.clock();
-    let connection: PoolConnection | undefined;
+    let session: ShardSession | undefined;
     let claim: ActivityClaim | undefined;
+    const tables: TablePrune[] = [];
     try {
       const blockedBy = await this.conflictOf(handle, context, (held) => (claim = held));
       if (blockedBy) {
@@ -316,10 +373,9 @@ export class ClusterRetentionService implements RetentionService {
         }
         return { ...base, reachable: true, blockedBy, tables: [] };
       }
-      connection = await (await this.connections.pool(handle.index)).getConnection();
-      const session = connection;
-      const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
-      const tables: TablePrune[] = [];
+      const opened = (session = await this.connections.session(handle.index));
+      const query: Query = <T>(sql: string, params: unknown[] = [], options?: StatementOptions) => opened.query<T>(sql, params, options);
+      const lockSession = { query: async (sql: string, params?: unknown[]) => [await opened.query(sql, params)] } as unknown as LockSession;
       const pruneLocked = async () => {
         const deadline = this.monotonicNow() + context.policy.timeBudgetSeconds * 1000;
         const watermarks = await readWatermarks(query);
@@ -328,25 +384,33 @@ export class ClusterRetentionService implements RetentionService {
           const facts = await this.readFacts(query, handle, table, context, watermarks);
           if (!facts) continue;
           const plan = planTablePrune({ table, now: context.now, policy: context.policy, ...facts }, facts.windowRows);
-          if (!context.dryRun) {
-            plan.result = await this.execute(query, handle, plan, context, deadline, facts.partialWindows);
-            await this.recordTable(handle, plan, context, tableStarted);
-          }
           tables.push(plan);
+          if (context.dryRun) continue;
+          await this.afterGate?.({ shard: handle.index, table });
+          const execution = await this.execute(query, handle, plan, context, deadline, facts);
+          plan.result = execution.result;
+          await this.recordTable(handle, plan, context, tableStarted);
+          // The session is gone with its shard: the next table would only fail the same way on it.
+          if (execution.lost) throw execution.lost;
         }
       };
-      await withNamedLock(session, PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS, pruneLocked, () => {
+      await withNamedLock(lockSession, PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS, pruneLocked, () => {
         throw new StrataError(ErrorCode.PruneFailed, `${handle.label}: another prune of this shard is still running after ${PRUNE_LOCK_WAIT_SECONDS} s; try again when it has finished`);
       });
-      connection.release();
+      session.release();
       return { ...base, reachable: true, tables };
     } catch (error) {
-      connection?.destroy();
-      const failure = error instanceof StrataError ? error : describeShardError(error, handle);
+      session?.destroy();
+      const failure = connectionLost(error, handle) ?? (error instanceof StrataError ? error : describeShardError(error, handle));
       this.log.warn(`prune of ${handle.label} failed`, failure);
-      const unreachable = !(error instanceof StrataError) || failure.code === ErrorCode.ShardUnreachable || failure.code === ErrorCode.ShardAuthFailed;
-      if (!context.dryRun) await this.recordShard(handle, context, startedAt, 'failed', `${handle.label} was not pruned`, failure.message);
-      return { ...base, reachable: !unreachable, problem: asProblem(failure), tables: [] };
+      const unreachable = !(error instanceof StrataError) || [ErrorCode.ShardUnreachable, ErrorCode.ShardAuthFailed, ErrorCode.ShardTimeout].includes(failure.code as never);
+      const done = tables.filter((table) => table.result);
+      if (!context.dryRun) {
+        const detail = done.length > 0 ? `${handle.label} stopped after ${done.map((table) => RETAINED_TABLES[table.table].label).join(', ')}` : `${handle.label} was not pruned`;
+        await this.recordShard(handle, context, startedAt, 'failed', detail, failure.message);
+      }
+      // What was already removed stays in the report: its rows are gone whatever happened next.
+      return { ...base, reachable: !unreachable, problem: asProblem(failure), tables: done };
     } finally {
       await claim?.release();
     }
@@ -407,6 +471,7 @@ export class ClusterRetentionService implements RetentionService {
       }
     }
     const before = expiredBefore(table, retentionCutoff(table, context.now, context.policy));
+    const noted = table === INGESTED_TABLE && !context.dryRun ? await this.noteHighestId(query, context) : undefined;
     const sources: TotalsSource[] = partitioned
       ? partitions
           .filter((partition) => partition.from === null || partition.from < before)
@@ -437,6 +502,7 @@ export class ClusterRetentionService implements RetentionService {
       nextLevelTotals: new Map(),
       coverage: { watermark: null, coveredFrom: null, rolledUpWindows: new Set() },
       partialWindows: new Map(),
+      ...(noted === undefined ? {} : noted.done ? { checkedUpTo: noted.value } : { lockedFor: noted.reason }),
     };
     const nextLevel = RETAINED_TABLES[table].nextLevel;
     if (!nextLevel || expiredWindows.length === 0) return facts;
@@ -456,17 +522,37 @@ export class ClusterRetentionService implements RetentionService {
     return facts;
   }
 
-  /** Drops the plan's partitions, then deletes its ranges batch by batch until done, out of time, or cancelled. */
-  private async execute(
-    query: Query,
-    handle: ShardHandle,
-    plan: TablePrune,
-    context: RunContext,
-    deadline: number,
-    partialWindows: ReadonlyMap<number, number>,
-  ): Promise<TablePruneResult> {
+  /**
+   * The raw table's highest id, read under a table READ lock held for that one statement: the lock waits for the
+   * inserts in flight, so no row at or below the id can commit later. Readers do not block it; a long writer does,
+   * for the short lock wait only.
+   */
+  private async noteHighestId(query: Query, context: RunContext) {
+    return withShortLockWait(
+      query,
+      async () => {
+        await query(`LOCK TABLES ${INGESTED_TABLE} READ`);
+        try {
+          const [row] = await query<Array<{ id: number | string | null }>>(`SELECT MAX(id) AS id FROM ${INGESTED_TABLE}`);
+          return Number(row?.id ?? 0);
+        } finally {
+          await query('UNLOCK TABLES');
+        }
+      },
+      { signal: context.signal },
+    );
+  }
+
+  /**
+   * Drops the plan's partitions, then deletes its ranges batch by batch until done, out of time, or cancelled.
+   * Partitions go only with the table's metadata lock had within a short wait; the raw table's drop also checks,
+   * under a WRITE lock held for milliseconds, that no row came in above the id the gate noted. What is left for
+   * either reason is reported as kept, and the next run checks it again.
+   */
+  private async execute(query: Query, handle: ShardHandle, plan: TablePrune, context: RunContext, deadline: number, facts: TableFacts): Promise<Execution> {
     const started = Date.now();
     const table = plan.table;
+    const { label, nextLevel } = RETAINED_TABLES[table];
     const result: TablePruneResult = { droppedPartitions: 0, deletedRows: 0, elapsedMs: 0, complete: false };
     const step = { runId: context.runId, shard: handle.index, shardName: handle.label, table, plannedRows: plan.rows };
     const emit = (kind: PruneProgress['kind'], message?: string) =>
@@ -474,26 +560,69 @@ export class ClusterRetentionService implements RetentionService {
     const stop = (reason: 'time-budget' | 'cancelled', remaining: typeof plan.deletes) => {
       result.stoppedBy = reason;
       const why = reason === 'time-budget' ? `the time budget of ${context.policy.timeBudgetSeconds} s ran out before this range was removed; the next prune continues` : 'the prune was cancelled before this range was removed';
-      plan.kept.push(...remaining.map((range): KeptWindow => ({ table, windowStart: range.from, windowEnd: range.to, reason, message: `${RETAINED_TABLES[table].label} ${range.from}–${range.to}: ${why}` })));
+      plan.kept.push(...remaining.map((range): KeptWindow => ({ table, windowStart: range.from, windowEnd: range.to, reason, message: `${label} ${range.from}–${range.to}: ${why}` })));
     };
+    let leftBehind = false;
+    const keep = (reason: 'late-rows' | 'table-locked', windows: ReadonlyArray<{ from: Date; to: Date }>, why: string) => {
+      leftBehind = true;
+      plan.kept.push(...windows.map(({ from, to }): KeptWindow => ({ table, windowStart: isoMinute(from), windowEnd: isoMinute(to), reason, message: `${handle.label} ${label} ${isoMinute(from)}–${isoMinute(to)}: ${why}` })));
+    };
+    const windowsOf = (drop: (typeof plan.drops)[number]) =>
+      facts.expiredWindows
+        .map((window) => ({ from: window.start, to: windowEnd(table, window.start) }))
+        .filter((window) => window.from.getTime() < Date.parse(drop.to) && (drop.from === null || window.from.getTime() >= Date.parse(drop.from)));
+    const lateWhy = (rows: number, where: string) =>
+      `${formatRows(rows)} written into it after the prune checked it (${where}); kept for the next prune, which checks ${rows === 1 ? 'it' : 'them'} against the ${nextLevel} rollup`;
+    let lost: StrataError | undefined;
     emit('table-started');
     try {
+      if (table === INGESTED_TABLE && facts.checkedUpTo === undefined && (plan.drops.length > 0 || plan.deletes.length > 0)) {
+        // Without the noted id nothing tells a late row from a checked one: leave the table whole this run.
+        const why = `not removed: ${facts.lockedFor ?? 'the highest checked id could not be noted'}; the next prune removes it`;
+        keep('table-locked', [...plan.drops.flatMap(windowsOf), ...plan.deletes.map((range) => ({ from: new Date(range.from), to: new Date(range.to) }))], why);
+        plan.drops = [];
+        plan.deletes = [];
+      }
       if (plan.drops.length > 0) {
         if (context.signal.aborted) {
           stop('cancelled', plan.deletes);
-          return this.finish(result, started, emit);
+          return { result: this.finish(result, started, emit) };
         }
-        const sql = dropPartitionsSql(table, plan.drops.map((partition) => partition.name));
-        await query(sql);
-        result.droppedPartitions = plan.drops.length;
-        // A half-deleted window whose partition went is no longer half anything.
-        const gone = [...partialWindows.keys()].filter((start) => plan.drops.some((drop) => start < Date.parse(drop.to) && (drop.from === null || start >= Date.parse(drop.from))));
-        if (gone.length > 0) await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start IN (?)', [table, gone.map((start) => new Date(start))]);
-        this.log.info(`${handle.label}: ${sql}`);
-        emit('partitions-dropped', `dropped ${plan.drops.length} partition${plan.drops.length === 1 ? '' : 's'}`);
+        const planned = plan.drops;
+        const dropping = await withShortLockWait(query, () => this.dropChecked(query, table, planned, facts.checkedUpTo), { signal: context.signal });
+        if (!dropping.done) {
+          this.log.warn(`${handle.label}: ${table}: partitions not dropped: ${dropping.reason}`);
+          keep('table-locked', planned.flatMap(windowsOf), `not removed: ${dropping.reason}; the next prune drops it`);
+          plan.drops = [];
+        } else {
+          const { dropped, late, lockedMs } = dropping.value;
+          for (const [name, rows] of late) keep('late-rows', windowsOf(planned.find((drop) => drop.name === name)!), lateWhy(rows, `partition ${name}`));
+          plan.drops = planned.filter((drop) => dropped.includes(drop.name));
+          result.droppedPartitions = plan.drops.length;
+          if (dropped.length > 0) {
+            // A half-deleted window whose partition went is no longer half anything.
+            const gone = [...facts.partialWindows.keys()].filter((start) => plan.drops.some((drop) => start < Date.parse(drop.to) && (drop.from === null || start >= Date.parse(drop.from))));
+            if (gone.length > 0) await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start IN (?)', [table, gone.map((start) => new Date(start))]);
+            this.log.info(`${handle.label}: ${dropPartitionsSql(table, dropped)}${lockedMs === undefined ? '' : ` (table locked for ${lockedMs} ms)`}`);
+            emit('partitions-dropped', `dropped ${dropped.length} partition${dropped.length === 1 ? '' : 's'}${lockedMs === undefined ? '' : `; the table was locked for ${lockedMs} ms`}`);
+          }
+        }
       }
       for (const [position, range] of plan.deletes.entries()) {
         const windowStart = new Date(range.from);
+        const windowStop = new Date(range.to);
+        const lateRows = async () => {
+          if (facts.checkedUpTo === undefined) return 0;
+          const late = lateRowsInRangeSql(table, windowStart, windowStop, facts.checkedUpTo);
+          const [row] = await query<Array<{ n: number | string }>>(late.sql, late.params);
+          return Number(row?.n ?? 0);
+        };
+        const lateBefore = await lateRows();
+        if (lateBefore > 0) {
+          // Untouched, the window can still be re-rolled from its raw rows; half-deleted, it could not.
+          keep('late-rows', [{ from: windowStart, to: windowStop }], lateWhy(lateBefore, 'before its delete began'));
+          continue;
+        }
         if (range.nextLevelPageViews !== undefined) {
           // Written before the first batch: a stop inside the window leaves its source short of the next level on purpose.
           await query(
@@ -504,25 +633,63 @@ export class ClusterRetentionService implements RetentionService {
         for (;;) {
           if (context.signal.aborted || this.monotonicNow() > deadline) {
             stop(context.signal.aborted ? 'cancelled' : 'time-budget', plan.deletes.slice(position));
-            return this.finish(result, started, emit);
+            return { result: this.finish(result, started, emit) };
           }
-          const batch = deleteBatchSql(table, new Date(range.from), new Date(range.to), context.policy.batchRows);
-          const outcome = await query<{ affectedRows: number }>(batch.sql, batch.params);
+          const batch = deleteBatchSql(table, windowStart, windowStop, context.policy.batchRows, facts.checkedUpTo);
+          const outcome = await query<{ affectedRows: number }>(batch.sql, batch.params, { kind: 'write' });
           result.deletedRows += outcome.affectedRows;
           emit('batch-deleted');
           if (outcome.affectedRows < context.policy.batchRows) break;
           await sleep(context.policy.batchPauseMs, context.signal);
         }
-        if (range.nextLevelPageViews !== undefined) await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start = ?', [table, windowStart]);
+        const lateAfter = await lateRows();
+        if (lateAfter > 0 && range.nextLevelPageViews !== undefined) {
+          // Rows that came in during the delete are all the window holds now, so it can no longer be re-rolled.
+          // The mark is raised above what the next level holds: the next prune keeps the window and says to check it.
+          await query('UPDATE strata_prune_partial SET next_level_page_views = ? WHERE table_name = ? AND window_start = ?', [range.nextLevelPageViews + lateAfter, table, windowStart]);
+          keep('late-rows', [{ from: windowStart, to: windowStop }], `${lateWhy(lateAfter, 'while it was being deleted')}; check the window by hand`);
+        } else if (range.nextLevelPageViews !== undefined) {
+          await query('DELETE FROM strata_prune_partial WHERE table_name = ? AND window_start = ?', [table, windowStart]);
+        }
       }
-      result.complete = true;
+      result.complete = !leftBehind;
     } catch (error) {
-      const failure = describeShardError(error, handle);
+      lost = connectionLost(error, handle);
+      const failure = lost ?? describeShardError(error, handle);
       this.log.warn(`prune of ${table} on ${handle.label} failed`, failure);
       result.stoppedBy = 'failed';
       result.error = failure.message;
     }
-    return this.finish(result, started, emit);
+    return { result: this.finish(result, started, emit), lost };
+  }
+
+  /**
+   * One attempt at dropping partitions. The raw table is locked against inserts (WRITE) first; under the lock each
+   * partition is checked for rows above the noted id (an index range read on the primary key), and only the ones
+   * without are dropped. Any UNLOCK happens before the caller touches another table.
+   */
+  private async dropChecked(query: Query, table: RetentionTable, drops: TablePrune['drops'], checkedUpTo: number | undefined) {
+    const names = drops.map((drop) => drop.name);
+    if (checkedUpTo === undefined) {
+      await query(dropPartitionsSql(table, names), [], { timeoutMs: DROP_DEADLINE_MS });
+      return { dropped: names, late: new Map<string, number>(), lockedMs: undefined };
+    }
+    await query(`LOCK TABLES ${INGESTED_TABLE} WRITE`, [], { timeoutMs: DROP_DEADLINE_MS });
+    const lockedAt = performance.now();
+    try {
+      const check = lateRowsInPartitionsSql(table, names, checkedUpTo);
+      const late = new Map<string, number>();
+      for (const row of await query<Array<{ w: number | string; n: number | string }>>(check.sql, check.params)) {
+        const at = Number(row.w) * 1000;
+        const holder = drops.find((drop) => at < Date.parse(drop.to) && (drop.from === null || at >= Date.parse(drop.from)));
+        if (holder) late.set(holder.name, (late.get(holder.name) ?? 0) + Number(row.n));
+      }
+      const dropped = names.filter((name) => !late.has(name));
+      if (dropped.length > 0) await query(dropPartitionsSql(table, dropped), [], { timeoutMs: DROP_DEADLINE_MS });
+      return { dropped, late, lockedMs: Math.round(performance.now() - lockedAt) };
+    } finally {
+      await query('UNLOCK TABLES');
+    }
   }
 
   private finish(result: TablePruneResult, started: number, emit: (kind: PruneProgress['kind'], message?: string) => void): TablePruneResult {
@@ -545,8 +712,15 @@ export class ClusterRetentionService implements RetentionService {
       host: this.host,
       startedAt,
       finishedAt: this.clock(),
-      outcome: result.stoppedBy === 'failed' ? 'failed' : result.stoppedBy === 'cancelled' ? 'cancelled' : result.stoppedBy === 'time-budget' ? 'partial' : 'ok',
-      rowsRemoved: (result.droppedPartitions > 0 ? plan.drops.reduce((sum, partition) => sum + partition.rows, 0) : 0) + result.deletedRows,
+      outcome:
+        result.stoppedBy === 'failed'
+          ? 'failed'
+          : result.stoppedBy === 'cancelled'
+            ? 'cancelled'
+            : result.stoppedBy === 'time-budget' || plan.kept.some((kept) => kept.reason === 'table-locked')
+              ? 'partial'
+              : 'ok',
+      rowsRemoved: removedRows(plan),
       fencingToken: context.fencingToken,
       detail: describeTable(plan),
       error: result.error ?? null,

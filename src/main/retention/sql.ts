@@ -74,8 +74,33 @@ export function dropPartitionsSql(table: RetentionTable, partitions: readonly st
   return `ALTER TABLE ${quote(table)} DROP PARTITION ${partitions.map(quote).join(', ')}`;
 }
 
-/** One bounded batch of a range delete; repeated until it removes fewer rows than its limit. */
-export function deleteBatchSql(table: RetentionTable, from: Date, to: Date, limit: number): Statement {
+/**
+ * One bounded batch of a range delete; repeated until it removes fewer rows than its limit. With `checkedUpTo`
+ * (the raw table) only rows the gate counted go: a row above that id came in later and stays.
+ */
+export function deleteBatchSql(table: RetentionTable, from: Date, to: Date, limit: number, checkedUpTo?: number): Statement {
   const column = timeColumn(table);
-  return { sql: `DELETE FROM ${quote(table)} WHERE ${column} >= ? AND ${column} < ? LIMIT ${Math.max(1, Math.floor(limit))}`, params: [from, to] };
+  const checked = checkedUpTo === undefined ? '' : ' AND id <= ?';
+  return {
+    sql: `DELETE FROM ${quote(table)} WHERE ${column} >= ? AND ${column} < ?${checked} LIMIT ${Math.max(1, Math.floor(limit))}`,
+    params: checkedUpTo === undefined ? [from, to] : [from, to, checkedUpTo],
+  };
+}
+
+/**
+ * Rows above the noted id in the given partitions, per hour as `w` (epoch seconds) and `n`: a range read on the
+ * primary key (id, created_at) that touches only the late rows, so it is cheap enough to run under a WRITE lock.
+ * One statement naming the table once: under LOCK TABLES a query may not name a locked table twice.
+ */
+export function lateRowsInPartitionsSql(table: RetentionTable, partitions: readonly string[], checkedUpTo: number): Statement {
+  return {
+    sql: `SELECT ${WINDOW_START[table]} AS w, COUNT(*) AS n FROM ${quote(table)} PARTITION (${partitions.map(quote).join(', ')}) WHERE id > ? GROUP BY w`,
+    params: [checkedUpTo],
+  };
+}
+
+/** Rows above the noted id in [from, to), as `n`. */
+export function lateRowsInRangeSql(table: RetentionTable, from: Date, to: Date, checkedUpTo: number): Statement {
+  const column = timeColumn(table);
+  return { sql: `SELECT COUNT(*) AS n FROM ${quote(table)} WHERE id > ? AND ${column} >= ? AND ${column} < ?`, params: [checkedUpTo, from, to] };
 }

@@ -67,6 +67,8 @@ const STATE_TONE = {
   unknown: 'bad',
   'totals-differ': 'bad',
   'backup-running': 'special',
+  'late-rows': 'caution',
+  'table-locked': 'caution',
 } as const satisfies Record<ConsoleState, Tone>;
 
 export function toneOf(state: string): Tone {

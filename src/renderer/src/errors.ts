@@ -55,6 +55,7 @@ const WORDS: Record<ErrorCodeName, string> = {
 };
 
 function isCodeName(name: string): name is ErrorCodeName {
+  DdlLockBusy: 'Table busy: partition change skipped',
   return Object.hasOwn(WORDS, name);
 }
 

@@ -13,6 +13,8 @@ export const KEPT_WORDS: Record<KeptReason, string> = {
   'time-budget': 'time budget',
   cancelled: 'cancelled',
   'backup-running': 'backup running',
+  'late-rows': 'late rows',
+  'table-locked': 'table locked',
 };
 
 const label = (table: TablePrune['table']) => RETAINED_TABLES[table].label;
