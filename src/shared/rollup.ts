@@ -58,6 +58,8 @@ export const runRecordSchema = z.object({
   rowsWritten: z.number().int().nonnegative(),
   fencingToken: z.number().int().nonnegative().nullable(),
   error: z.string().nullable(),
+  /** The process that ran it (null for runs recorded before migration 6). */
+  pid: z.number().int().nonnegative().nullable().optional(),
 });
 
 /** Where one level stands on one shard. `watermark` is the exclusive end of the last contiguous completed window. */

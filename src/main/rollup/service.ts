@@ -136,6 +136,7 @@ interface RunRow {
   rows_written: number;
   fencing_token: number | null;
   error: string | null;
+  pid: number | null;
 }
 
 const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
@@ -245,7 +246,7 @@ export class ClusterRollupService implements RollupService {
       const level = query.level === undefined ? undefined : checkLevel(query.level);
       const select = {
         sql: `SELECT id, run_id, shard_index, level, window_start, window_end, trigger_kind, host, started_at, finished_at, duration_ms,
-                     outcome, rows_read, rows_written, fencing_token, error
+                     outcome, rows_read, rows_written, fencing_token, error, pid
                 FROM strata_job_runs WHERE job = 'rollup'${level ? ' AND level = ?' : ''}
                ORDER BY started_at DESC, id DESC LIMIT ?`,
         params: level ? [level] : [],
@@ -628,6 +629,7 @@ export class ClusterRollupService implements RollupService {
       rowsWritten: Number(row.rows_written),
       fencingToken: row.fencing_token === null ? null : Number(row.fencing_token),
       error: row.error,
+      pid: row.pid === null ? null : Number(row.pid),
     };
   }
 }

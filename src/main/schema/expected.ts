@@ -111,6 +111,7 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       column('fencing_token', 'bigint unsigned', true),
       column('rows_removed', 'bigint unsigned'),
       column('detail', 'text', true),
+      column('pid', 'int unsigned', true),
     ],
     indexes: [primaryKey('id'), key('idx_job_started', 'job', 'started_at'), key('idx_level_window', 'level', 'window_start')],
   },

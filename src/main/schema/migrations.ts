@@ -214,6 +214,12 @@ function retentionTables(): string[] {
   ];
 }
 
+// Migration 6: rollups that survive faults. A run records the pid of the process that ran it, so the history
+// tells two processes of one host apart (two agents, a process killed and restarted).
+function faultTolerance(): string[] {
+  return [...addColumnIfMissing('strata_job_runs', 'pid', 'INT UNSIGNED NULL')];
+}
+
 /** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
 const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
 
@@ -232,6 +238,7 @@ export const MIGRATIONS: readonly Migration[] = [
   defineMigration(3, 'scheduler schedules', scheduleTables),
   defineMigration(4, 'backfills', backfillTable),
   defineMigration(5, 'retention', retentionTables),
+  defineMigration(6, 'fault tolerance', faultTolerance),
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

@@ -32,6 +32,8 @@ export interface JobRunEntry {
   fencingToken?: number | null;
   error?: string | null;
   detail?: string | null;
+  /** The process that ran it; by default the pid RunHistory was built with (this process's). */
+  pid?: number;
 }
 
 /** A statement and its parameters. */
@@ -47,7 +49,7 @@ export interface HistoryRead<T> {
 }
 
 const INSERT_SQL = `INSERT INTO strata_job_runs (job, level, window_start, window_end, trigger_kind, host, started_at, finished_at, outcome, rows_read, rows_written,
-                     rows_removed, error, run_id, shard_index, duration_ms, fencing_token, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+                     rows_removed, error, run_id, shard_index, duration_ms, fencing_token, detail, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * The windows of a level that count as completed on a shard: the latest run of the window recorded for that shard
@@ -92,6 +94,8 @@ export class RunHistory {
   constructor(
     private readonly connections: ClusterConnections,
     private readonly log: ScopedLogger,
+    /** Written with every run that names no pid of its own. */
+    private readonly pid: number = process.pid,
   ) {}
 
   /** Writes the run on its shard, or elsewhere; never throws (the job's outcome is already decided). */
@@ -115,6 +119,7 @@ export class RunHistory {
       entry.durationMs ?? Math.max(0, entry.finishedAt.getTime() - entry.startedAt.getTime()),
       entry.fencingToken ?? null,
       entry.detail?.slice(0, 60_000) ?? null,
+      entry.pid ?? this.pid,
     ];
     const own = this.connections.shards[entry.shard];
     const candidates = [...(own ? [own] : []), ...this.connections.shards.filter((handle) => handle.index !== entry.shard)];
