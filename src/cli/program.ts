@@ -64,6 +64,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/backfill').then((module) => module.registerBackfillCommand),
   },
   {
+    name: 'reconcile',
+    term: 'reconcile [options]',
+    description: 'compare page views of raw, hourly, daily and monthly over what retention holds; re-roll the windows that differ and the levels above them',
+    load: () => import('./commands/reconcile').then((module) => module.registerReconcileCommand),
+  },
+  {
     name: 'retention',
     term: 'retention',
     description: 'show or change how long each analytics table keeps its rows; list the last prune runs',

@@ -6,10 +6,11 @@ import { ClusterStatusService, type StatusService } from './cluster/status';
 import { GeneratorService, type TrafficGenerator } from './generate/service';
 import { ClusterPartitionService, type PartitionService, type PartitionServiceOptions } from './partitions/service';
 import { ClusterTableConverter, type TableConverter, type TableConverterOptions } from './partitions/convert-service';
+import { ClusterReconcileService, type ReconcileService, type ReconcileServiceOptions } from './reconcile/service';
 import { ClusterRetentionService, type RetentionService, type RetentionServiceOptions } from './retention/service';
 import { ClusterRollupService, type RollupService } from './rollup/service';
 import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';
-import { maintenanceJobHandlers, rollupJobHandlers } from './scheduler/jobs';
+import { maintenanceJobHandlers, reconcileJobHandlers, rollupJobHandlers } from './scheduler/jobs';
 import { ClusterScheduler, type SchedulerOptions, type SchedulerService } from './scheduler/service';
 import { ClusterSchemaService, type SchemaService } from './schema/service';
 import { DisposableStore } from './lifecycle/disposable';
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   conversion?: Omit<TableConverterOptions, 'activities'>;
   /** Clock of retention; tests move it forward. */
   retention?: RetentionServiceOptions;
+  /** Clock of reconciliation; tests move it forward. */
+  reconcile?: Omit<ReconcileServiceOptions, 'retentionSource'>;
 }
 
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
@@ -60,6 +63,8 @@ export interface StrataServices {
   conversion: TableConverter;
   /** The retention policy, the prune dry run and the prune. */
   retention: RetentionService;
+  /** Late data found and rolled up: each level compared with its source, differing windows re-rolled with cascade. */
+  reconcile: ReconcileService;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -77,7 +82,11 @@ export function createServices(options: ServiceOptions): StrataServices {
   const partitions = new ClusterPartitionService(connections, state, options.logger.scope('partitions'), activities, options.partitions);
   const conversion = new ClusterTableConverter(connections, options.logger.scope('conversion'), { ...options.conversion, activities });
   const retention = new ClusterRetentionService(connections, state, options.logger.scope('retention'), activities, options.retention);
-  const jobs = { ...rollupJobHandlers(rollup), ...maintenanceJobHandlers({ partitions, retention }) };
+  const reconcile = new ClusterReconcileService(connections, state, rollup, lease, options.logger.scope('reconcile'), {
+    retentionSource: async () => (await retention.policy()).policy,
+    ...options.reconcile,
+  });
+  const jobs = { ...rollupJobHandlers(rollup), ...reconcileJobHandlers(reconcile), ...maintenanceJobHandlers({ partitions, retention }) };
   const scheduler = new ClusterScheduler(connections, lease, jobs, options.logger.scope('scheduler'), options.scheduler, state);
   const backfill = new ClusterBackfillService(connections, state, rollup, lease, options.logger.scope('backfill'), {
     retentionSource: async () => (await retention.policy()).policy,
@@ -86,7 +95,7 @@ export function createServices(options: ServiceOptions): StrataServices {
   // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
   // The activity registry goes last: the jobs that hold claims stop first, then what they still hold is released.
   const disposables = new DisposableStore();
-  for (const service of [activities, status, schema, partitions, conversion, retention, generator, rollup, scheduler, backfill]) disposables.add(service);
+  for (const service of [activities, status, schema, partitions, conversion, retention, generator, rollup, reconcile, scheduler, backfill]) disposables.add(service);
   return {
     connections,
     state,
@@ -101,6 +110,7 @@ export function createServices(options: ServiceOptions): StrataServices {
     partitions,
     conversion,
     retention,
+    reconcile,
     async dispose() {
       try {
         await disposables.dispose();

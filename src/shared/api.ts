@@ -86,6 +86,14 @@ export interface StrataApi {
     /** Who did what, where and when on the cluster (every console, CLI and agent), newest first; filters by kind and time. */
     list(request: ChannelRequest<'audit:list'>): Promise<Result<ChannelResponse<'audit:list'>>>;
   };
+  reconcile: {
+    /** The dry run: per shard and level the windows checked and the ones whose page views differ, with both totals. */
+    plan(request: ChannelRequest<'reconcile:plan'>): Promise<Result<ChannelResponse<'reconcile:plan'>>>;
+    /** Re-rolls the differing windows and the levels above them; requires `confirm: true`. */
+    run(request: ChannelRequest<'reconcile:run'>): Promise<Result<ChannelResponse<'reconcile:run'>>>;
+    /** The latest reconciliations of every shard, newest first. */
+    runs(request: ChannelRequest<'reconcile:runs'>): Promise<Result<ChannelResponse<'reconcile:runs'>>>;
+  };
 }
 
 export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi {
@@ -134,6 +142,11 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
     },
     audit: {
       list: (request) => invoke('audit:list', request),
+    },
+    reconcile: {
+      plan: (request) => invoke('reconcile:plan', request),
+      run: (request) => invoke('reconcile:run', request),
+      runs: (request) => invoke('reconcile:runs', request),
     },
   };
 }

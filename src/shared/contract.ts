@@ -31,6 +31,7 @@ import {
   retentionPolicyEntrySchema,
   retentionSetRequestSchema,
 } from './retention';
+import { reconcileReportSchema, reconcileRequestSchema, reconcileRunHistorySchema, reconcileRunRequestSchema, reconcileRunsRequestSchema } from './reconcile';
 import { runRecordSchema, runsRequestSchema, watermarkRowSchema } from './rollup';
 import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
 
@@ -160,6 +161,9 @@ export const channels = {
   'retention:prune': { request: pruneRunRequestSchema, response: pruneReportSchema },
   'retention:runs': { request: maintenanceRunsRequestSchema, response: z.array(maintenanceRunSchema) },
   'audit:list': { request: auditQuerySchema, response: z.array(auditEntryRecordSchema) },
+  'reconcile:plan': { request: reconcileRequestSchema, response: reconcileReportSchema },
+  'reconcile:run': { request: reconcileRunRequestSchema, response: reconcileReportSchema },
+  'reconcile:runs': { request: reconcileRunsRequestSchema, response: reconcileRunHistorySchema },
 } as const;
 
 /**

@@ -65,6 +65,7 @@ export const ErrorCode = {
   BackfillNotFound: 7007,
   BackfillNotResumable: 7008,
   BackfillNotRunning: 7009,
+  ReconcileInvalid: 7010,
   // 8xxx: scheduler, cluster lease and job conflicts
   ScheduleInvalidCron: 8001,
   ScheduleUnknownJob: 8002,

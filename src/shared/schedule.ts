@@ -21,6 +21,7 @@ export const SCHEDULED_JOBS = [
   { job: 'rollup-hourly', defaultCron: '0 * * * *', description: 'roll raw page views up into hours' },
   { job: 'rollup-daily', defaultCron: '0 2 * * *', description: 'roll hours up into days' },
   { job: 'rollup-monthly', defaultCron: '0 3 1 * *', description: 'roll days up into months' },
+  { job: 'reconcile', defaultCron: '30 2 * * *', description: 'compare each level with its source and re-roll the windows late rows changed' },
   { job: 'maintenance', defaultCron: '0 4 * * *', description: 'add future partitions, then prune what retention lets go' },
 ] as const satisfies readonly ScheduledJobDefinition[];
 

@@ -151,6 +151,7 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
       { job: 'rollup-hourly', cron: '0 * * * *', enabled: true, isDefault: true },
       { job: 'rollup-daily', cron: '0 2 * * *', enabled: true, isDefault: true },
       { job: 'rollup-monthly', cron: '0 3 1 * *', enabled: true, isDefault: true },
+      { job: 'reconcile', cron: '30 2 * * *', enabled: true, isDefault: true },
       { job: 'maintenance', cron: '0 4 * * *', enabled: true, isDefault: true },
     ]);
     const [hourly, daily, monthly] = schedules;
@@ -216,6 +217,7 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
       { job: 'rollup-daily', trigger: 'catch-up', outcome: 'ok', summary: '0 daily windows on 2 shards, 0 rows written' },
       { job: 'rollup-monthly', trigger: 'catch-up', outcome: 'ok', summary: '0 monthly windows on 2 shards, 0 rows written' },
       // This scheduler is built with the rollup jobs only.
+      { job: 'reconcile', trigger: 'catch-up', outcome: 'skipped', summary: 'this build has no handler for the job' },
       { job: 'maintenance', trigger: 'catch-up', outcome: 'skipped', summary: 'this build has no handler for the job' },
     ]);
     await scheduler.stop();

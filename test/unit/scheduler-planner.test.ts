@@ -27,6 +27,7 @@ describe('default schedules', () => {
       { job: 'rollup-hourly', cron: '0 * * * *', enabled: true, isDefault: true },
       { job: 'rollup-daily', cron: '0 2 * * *', enabled: true, isDefault: true },
       { job: 'rollup-monthly', cron: '0 3 1 * *', enabled: true, isDefault: true },
+      { job: 'reconcile', cron: '30 2 * * *', enabled: true, isDefault: true },
       { job: 'maintenance', cron: '0 4 * * *', enabled: true, isDefault: true },
     ]);
   });
@@ -52,7 +53,7 @@ describe('stored schedules', () => {
   });
 
   it('of jobs this build does not know are ignored', () => {
-    expect(effectiveSchedules([stored('prune-v9', '0 4 * * *')]).map((schedule) => schedule.job)).toEqual(['rollup-hourly', 'rollup-daily', 'rollup-monthly', 'maintenance']);
+    expect(effectiveSchedules([stored('prune-v9', '0 4 * * *')]).map((schedule) => schedule.job)).toEqual(['rollup-hourly', 'rollup-daily', 'rollup-monthly', 'reconcile', 'maintenance']);
   });
 });
 
@@ -118,6 +119,7 @@ describe('changes', () => {
       start: [
         { job: 'rollup-daily', cron: '15 2 * * *' },
         { job: 'rollup-monthly', cron: '0 3 1 * *' },
+        { job: 'reconcile', cron: '30 2 * * *' },
         { job: 'maintenance', cron: '0 4 * * *' },
       ],
     });
@@ -125,6 +127,7 @@ describe('changes', () => {
       reconcileTasks(
         new Map([
           ['rollup-monthly', '0 3 1 * *'],
+          ['reconcile', '30 2 * * *'],
           ['maintenance', '0 4 * * *'],
         ]),
         effectiveSchedules([stored('rollup-hourly', '0 * * * *', 0), stored('rollup-daily', '0 2 * * *', 0)]),

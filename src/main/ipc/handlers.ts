@@ -32,6 +32,9 @@ export function createHandlers(services: StrataServices): Handlers {
     'retention:prune': ({ shards, tables }) => services.retention.prune({ shards, tables, trigger: 'manual' }),
     'retention:runs': (request) => services.retention.runs(request.limit),
     'audit:list': (request) => services.state.audit.list(request),
+    'reconcile:plan': (request) => services.reconcile.plan(request),
+    'reconcile:run': ({ from, to, shards }) => services.reconcile.runManually({ from, to, shards }),
+    'reconcile:runs': (request) => services.reconcile.runs(request.limit),
   };
 }
 

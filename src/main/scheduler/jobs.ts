@@ -1,5 +1,6 @@
 import type { PartitionApplyReport } from '../../shared/partitions';
 import type { PruneReport } from '../../shared/retention';
+import type { ReconcileReport } from '../../shared/reconcile';
 import type { RollupLevel, RollupReport } from '../../shared/rollup';
 import type { PartitionApplyOptions } from '../partitions/service';
 import type { PruneOptions } from '../retention/service';
@@ -94,4 +95,36 @@ export function rollupJobHandlers(rollup: RollupRunner): JobHandlers {
     async ({ trigger, fencingToken, signal, now }) =>
       summariseRollup(await rollup.runDue(level, { trigger, fencingToken, signal, now }));
   return { 'rollup-hourly': handler('hourly'), 'rollup-daily': handler('daily'), 'rollup-monthly': handler('monthly') };
+}
+
+/** The part of reconciliation the scheduler drives (see src/main/reconcile). */
+export interface ReconcileRunner {
+  run(options: { trigger: RunTrigger; fencingToken?: number; signal?: AbortSignal }): Promise<ReconcileReport>;
+}
+
+/** `2 shards: shard0 repaired (1 hourly, 1 daily, 1 monthly window re-rolled), shard1 matched`. */
+export function summariseReconcile(report: ReconcileReport): JobResult {
+  const parts = report.shards.map((shard) => {
+    const reRolled = shard.levels
+      .map((level) => [level.level, level.windows.filter((window) => window.action === 're-rolled').length] as const)
+      .filter(([, count]) => count > 0)
+      .map(([level, count]) => `${count} ${level}`);
+    const problem = shard.problem ? `: ${shard.problem.message}` : '';
+    return `${shard.shardName} ${shard.outcome}${reRolled.length > 0 ? ` (${reRolled.join(', ')} re-rolled)` : ''}${problem}`;
+  });
+  return { summary: `${plural(report.shards.length, 'shard')}: ${parts.join(', ')}`, ok: report.ok };
+}
+
+/**
+ * The daily reconciliation, under the scheduler's lease. Its catch-up does nothing: it compares everything retention
+ * holds, so a missed run is made good by the next scheduled one, and a console or agent taking the lease does not
+ * scan the raw table each time.
+ */
+export function reconcileJobHandlers(runner: ReconcileRunner): JobHandlers {
+  return {
+    reconcile: async ({ trigger, fencingToken, signal }) => {
+      if (trigger === 'catch-up') return { summary: 'waits for its scheduled run', ok: true };
+      return summariseReconcile(await runner.run({ trigger, fencingToken, signal }));
+    },
+  };
 }

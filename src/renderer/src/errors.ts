@@ -38,6 +38,7 @@ const WORDS: Record<ErrorCodeName, string> = {
   BackfillNotFound: 'No such backfill',
   BackfillNotResumable: 'Backfill cannot be resumed',
   BackfillNotRunning: 'Backfill not running',
+  ReconcileInvalid: 'Invalid reconciliation request',
   ScheduleInvalidCron: 'Invalid cron expression',
   ScheduleUnknownJob: 'No such job',
   LeaseUnavailable: 'Scheduler lease unavailable',

@@ -10,6 +10,7 @@ const CONSEQUENCE: Record<JobName, string> = {
   'rollup-hourly': `No raw page views are rolled up into hours, so daily and monthly figures stop too. Raw rows are kept ${DEFAULT_RETENTION.rawHours} h: hours not rolled up by then are lost for good.`,
   'rollup-daily': `Hours are no longer rolled up into days, so monthly figures stop too. Hourly rows are kept ${DEFAULT_RETENTION.hourlyDays} days: days not rolled up by then are lost for good.`,
   'rollup-monthly': `Days are no longer rolled up into months. Daily rows are kept ${DEFAULT_RETENTION.dailyDays} days: months not rolled up by then are lost for good.`,
+  reconcile: 'Late raw rows that arrive after the hourly re-roll window are no longer found and rolled up: hourly, daily and monthly totals stay short until a prune keeps those hours back.',
   maintenance: 'Future partitions are no longer added, so new rows pile up in the catch-all partition, and expired data is no longer pruned, so the tables keep growing.',
 };
 
