@@ -64,6 +64,26 @@ export async function createCliContext(env: NodeJS.ProcessEnv = process.env): Pr
   };
 }
 
+/** A shard whose part of a multi-shard answer is missing; `problem` says why, when the answer knows. */
+export interface MissingShardPart {
+  shardName: string;
+  problem?: { code: number; message: string };
+}
+
+/**
+ * Says that an answer read from several shards lacks some of them: one line per missing shard on stderr (also
+ * with --json, whose stdout stays the answer alone) and exit 1, so a script never takes the rest for the whole.
+ * Answers true when something was missing.
+ */
+export function reportPartial(context: Pick<CliContext, 'setExitCode'>, what: string, missing: readonly MissingShardPart[]): boolean {
+  for (const shard of missing) {
+    const cause = shard.problem ? `error ${shard.problem.code} (${errorCodeName(shard.problem.code)}): ${shard.problem.message}` : 'it did not answer';
+    process.stderr.write(`strata: partial result: ${what} lacks ${shard.shardName}: ${cause}\n`);
+  }
+  if (missing.length > 0) context.setExitCode(1);
+  return missing.length > 0;
+}
+
 /** One line on stderr naming the cause; the stack goes to the log file only. */
 export function reportCliError(error: unknown, logger: Logger, json: boolean): number {
   logger.scope('cli').error('command failed', error);

@@ -22,7 +22,7 @@ import {
   partitionPlanReportSchema,
 } from './partitions';
 import {
-  maintenanceRunSchema,
+  maintenanceRunHistorySchema,
   maintenanceRunsRequestSchema,
   pruneProgressSchema,
   pruneReportSchema,
@@ -32,7 +32,7 @@ import {
   retentionSetRequestSchema,
 } from './retention';
 import { reconcileReportSchema, reconcileRequestSchema, reconcileRunHistorySchema, reconcileRunRequestSchema, reconcileRunsRequestSchema } from './reconcile';
-import { runRecordSchema, runsRequestSchema, watermarkRowSchema } from './rollup';
+import { runHistorySchema, runsRequestSchema, watermarkRowSchema } from './rollup';
 import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
 
 /**
@@ -143,7 +143,7 @@ export const channels = {
   'schedules:list': { request: emptyRequest, response: scheduleListSchema },
   'schedules:set': { request: scheduleSetRequestSchema, response: scheduleEntrySchema },
   'lease:status': { request: emptyRequest, response: leaseStatusSchema },
-  'rollup:runs': { request: runsRequestSchema, response: z.array(runRecordSchema) },
+  'rollup:runs': { request: runsRequestSchema, response: runHistorySchema },
   'rollup:watermarks': { request: emptyRequest, response: z.array(watermarkRowSchema) },
   'backfill:plan': { request: backfillRequestSchema, response: backfillPlanSchema },
   'backfill:start': { request: backfillRequestSchema, response: backfillRecordSchema },
@@ -159,7 +159,7 @@ export const channels = {
   'retention:set': { request: retentionSetRequestSchema, response: retentionPolicyEntrySchema },
   'retention:plan': { request: pruneRequestSchema, response: pruneReportSchema },
   'retention:prune': { request: pruneRunRequestSchema, response: pruneReportSchema },
-  'retention:runs': { request: maintenanceRunsRequestSchema, response: z.array(maintenanceRunSchema) },
+  'retention:runs': { request: maintenanceRunsRequestSchema, response: maintenanceRunHistorySchema },
   'audit:list': { request: auditQuerySchema, response: z.array(auditEntryRecordSchema) },
   'reconcile:plan': { request: reconcileRequestSchema, response: reconcileReportSchema },
   'reconcile:run': { request: reconcileRunRequestSchema, response: reconcileReportSchema },

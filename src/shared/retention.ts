@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unreadShardSchema } from './problem';
 import { DEFAULT_RETENTION, DEFAULT_TRAILING_HOURS, type RollupLevel } from './rollup';
 
 /**
@@ -216,6 +217,9 @@ export const maintenanceRunSchema = z.object({
   error: z.string().nullable(),
 });
 
+/** The latest maintenance runs merged from every shard, and the shards whose history could not be read. */
+export const maintenanceRunHistorySchema = z.object({ runs: z.array(maintenanceRunSchema), unreadShards: z.array(unreadShardSchema) });
+
 export const maintenanceRunsRequestSchema = z.strictObject({ limit: z.number().int().min(1).max(1000).default(50) });
 
 export type RetentionPolicyEntry = z.infer<typeof retentionPolicyEntrySchema>;
@@ -231,6 +235,7 @@ export type PruneRequest = z.infer<typeof pruneRequestSchema>;
 export type PruneRunRequest = z.infer<typeof pruneRunRequestSchema>;
 export type PruneProgress = z.infer<typeof pruneProgressSchema>;
 export type MaintenanceRun = z.infer<typeof maintenanceRunSchema>;
+export type MaintenanceRunHistory = z.infer<typeof maintenanceRunHistorySchema>;
 
 /** Every way a policy breaks the rollup lag; empty when it is acceptable. */
 export function retentionPolicyProblems(policy: RetentionSettings): string[] {

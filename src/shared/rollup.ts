@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unreadShardSchema } from './problem';
 
 /**
  * Rollup domain types shared by the engine, the CLI and the console: levels, triggers, run records,
@@ -131,11 +132,15 @@ export const rollupPlanSchema = z.object({
   ),
 });
 
+/** The latest runs merged from every shard, and the shards whose history could not be read (the list lacks theirs). */
+export const runHistorySchema = z.object({ runs: z.array(runRecordSchema), unreadShards: z.array(unreadShardSchema) });
+
 export const runsRequestSchema = z
   .object({ limit: z.number().int().min(1).max(1000).default(50), level: rollupLevelSchema.optional() })
   .strict();
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
+export type RollupRunHistory = z.infer<typeof runHistorySchema>;
 export type WatermarkRow = z.infer<typeof watermarkRowSchema>;
 export type WatermarkEffect = z.infer<typeof watermarkEffectSchema>;
 export type WindowResult = z.infer<typeof windowResultSchema>;

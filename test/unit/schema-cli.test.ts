@@ -1,12 +1,16 @@
-import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, StrataError } from '../../src/shared/errors';
 import { formatApplyReport, formatCheckReport, parseShardList } from '../../src/cli/commands/schema';
 
 describe('strata schema command line', () => {
   it('reads --shards as a list of indexes and refuses anything else', () => {
     expect(parseShardList('0,2')).toEqual([0, 2]);
     expect(parseShardList('1,1')).toEqual([1]);
-    for (const bad of ['', '1,x', '-1', '0,,2', '0, 2']) expect(() => parseShardList(bad)).toThrow(InvalidArgumentError);
+    // A coded error (reported in one line, exit 2), not commander's InvalidArgumentError with the usage after it.
+    for (const bad of ['', '1,x', '-1', '0,,2', '0, 2']) {
+      expect(() => parseShardList(bad)).toThrow(StrataError);
+      expect(() => parseShardList(bad)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidInput, message: expect.stringMatching(/^--shards must be shard indexes separated by commas, such as 0,2; got '/) }));
+    }
   });
 
   it('prints one line per shard for apply, with the reason of a failure', () => {

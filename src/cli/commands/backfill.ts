@@ -6,7 +6,7 @@ import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel } from '../../shared
 import type { BackfillOutcome, BackfillRun } from '../../main/backfill/service';
 import type { StrataServices } from '../../main/services';
 import { EXIT_CANCELLED, formatCount, parseUtcOption, shortTime } from '../input';
-import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CliContext, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
 interface BackfillOptions {
@@ -194,6 +194,7 @@ export const registerBackfillCommand: CommandRegistrar = (program, context) => {
           const plan = await services.backfill.plan(request);
           context.print(options.json, plan, () => formatBackfillPlan(plan));
           if (plan.refused.length > 0 || plan.problems.length > 0) context.setExitCode(1);
+          reportPartial(context, 'the dry run', plan.problems.map(({ shard, code, message }) => ({ shardName: services.connections.shard(shard).label, problem: { code, message } })));
           return;
         }
         finish(context, await runToEnd(services, () => services.backfill.start(request), options.json), options.json);

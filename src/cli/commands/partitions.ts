@@ -6,9 +6,13 @@ import { describeSeconds, requireManagedTable } from '../../main/partitions/conv
 import { validateHistoryRange, validateKeepAhead, type KeepAhead } from '../../main/partitions/planner';
 import type { PartitionApplyEvent, PartitionApplyReport, PartitionPlanReport, ShardPartitionApplyResult } from '../../main/partitions/service';
 import type { StrataServices } from '../../main/services';
-import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CliContext, type CommandRegistrar } from '../context';
 import { EXIT_CANCELLED, askToType, formatCount, parseUtcOption } from '../input';
 import { parseShardList } from './schema';
+
+/** The shards of a per-shard report that could not be read, as reportPartial names them. */
+const unreachable = (shards: ReadonlyArray<{ name: string; reachable: boolean; problem?: { code: number; message: string } }>) =>
+  shards.filter((shard) => !shard.reachable).map((shard) => ({ shardName: shard.name, problem: shard.problem }));
 
 const rangeTime = (iso: string | null, open: string) => (iso === null ? open : iso.replace(':00:00.000Z', 'Z').replace('T00Z', ''));
 
@@ -206,6 +210,7 @@ async function runConversion(context: CliContext, services: StrataServices, opti
   if (options.dryRun) {
     context.print(options.json, plan, () => formatConversionPlan(plan));
     context.setExitCode(settled ? 0 : 1);
+    reportPartial(context, 'the dry run', unreachable(plan.shards));
     return;
   }
   if (!options.json) process.stdout.write(`${formatConversionPlan(plan)}\n`);
@@ -287,6 +292,7 @@ export const registerPartitionsCommand: CommandRegistrar = (program, context) =>
           const plan = await services.partitions.planHistory(request);
           context.print(options.json, plan, () => formatPlanReport(plan));
           context.setExitCode(plan.shards.every((shard) => shard.reachable) ? 0 : 1);
+          reportPartial(context, 'the dry run', unreachable(plan.shards));
           return;
         }
         await applyWithProgress(context, options.json, (onProgress) => services.partitions.addHistory({ ...request, onProgress }));
@@ -316,10 +322,12 @@ export const registerPartitionsCommand: CommandRegistrar = (program, context) =>
     .addOption(profileOption())
     .addOption(jsonOption())
     .addOption(new Option('--exact', 'count rows with COUNT(*) per partition instead of the estimates'))
-    .action(async (options: { profile?: string; json?: boolean; exact?: boolean }) => {
-      const report = await context.withServices(options.profile, (services) => services.partitions.list({ exact: options.exact ?? false }));
+    .addOption(new Option('--shards <list>', 'only these shard indexes, such as 0,2').argParser(parseShardList))
+    .action(async (options: { profile?: string; json?: boolean; exact?: boolean; shards?: number[] }) => {
+      const report = await context.withServices(options.profile, (services) => services.partitions.list({ exact: options.exact ?? false, shards: options.shards }));
       context.print(options.json, report, () => formatListReport(report));
       context.setExitCode(report.shards.every((shard) => shard.reachable) ? 0 : 1);
+      reportPartial(context, 'the partition list', unreachable(report.shards));
     });
 
   partitions
@@ -327,10 +335,12 @@ export const registerPartitionsCommand: CommandRegistrar = (program, context) =>
     .description('print the exact SQL that would add the missing future partitions, per shard; changes nothing')
     .addOption(profileOption())
     .addOption(jsonOption())
-    .action(async (options: { profile?: string; json?: boolean }) => {
-      const report = await context.withServices(options.profile, (services) => services.partitions.plan());
+    .addOption(new Option('--shards <list>', 'only these shard indexes, such as 0,2').argParser(parseShardList))
+    .action(async (options: { profile?: string; json?: boolean; shards?: number[] }) => {
+      const report = await context.withServices(options.profile, (services) => services.partitions.plan({ shards: options.shards }));
       context.print(options.json, report, () => formatPlanReport(report));
       context.setExitCode(report.shards.every((shard) => shard.reachable) ? 0 : 1);
+      reportPartial(context, 'the plan', unreachable(report.shards));
     });
 
   partitions

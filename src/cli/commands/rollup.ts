@@ -4,7 +4,7 @@ import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel, type RollupPlan, ty
 import type { RollupProgress } from '../../main/rollup/service';
 import { runUnderLease } from '../../main/lease/exclusive';
 import { EXIT_CANCELLED, formatCount, parseUtcOption, shortTime } from '../input';
-import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CommandRegistrar } from '../context';
 import { parseShardList } from './schema';
 
 interface RollupOptions {
@@ -94,6 +94,7 @@ export function createRollupCommand(): CommandRegistrar {
         if (options.dryRun) {
           const plan = await context.withServices(options.profile, (services) => services.rollup.plan(level, range ?? 'due', { shards: options.shards }));
           context.print(options.json, plan, () => formatRollupPlan(plan));
+          reportPartial(context, 'the dry run', plan.shards.filter((shard) => shard.problem));
           return;
         }
         const showProgress = !options.json && Boolean(process.stderr.isTTY);

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel, type RunRecord } from '../../shared/rollup';
-import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CommandRegistrar } from '../context';
 
 interface RunsOptions {
   limit: string;
@@ -53,7 +53,9 @@ export const registerRunsCommand: CommandRegistrar = (program, context) => {
     .addOption(jsonOption())
     .action(async (options: RunsOptions) => {
       const query = parseRunsOptions(options);
-      const runs = await context.withServices(options.profile, (services) => services.rollup.runs(query));
-      context.print(options.json, runs, () => formatRuns(runs));
+      const history = await context.withServices(options.profile, (services) => services.rollup.runHistory(query));
+      // --json stays the list of runs it always was; the shards missing from it are named on stderr.
+      context.print(options.json, history.runs, () => formatRuns(history.runs));
+      reportPartial(context, 'the run history', history.unreadShards);
     });
 };

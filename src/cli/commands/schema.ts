@@ -1,11 +1,12 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
+import { ErrorCode, StrataError } from '../../shared/errors';
 import type { SchemaCheckReport } from '../../shared/contract';
 import type { SchemaApplyEvent, SchemaApplyReport, ShardApplyResult } from '../../main/schema/service';
-import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CommandRegistrar } from '../context';
 
-/** `0,2` → [0, 2]; anything else is refused before a connection is opened. */
+/** `0,2` → [0, 2]; anything else is refused (one coded line, exit 2) before a connection is opened. */
 export function parseShardList(value: string): number[] {
-  if (!/^\d+(,\d+)*$/.test(value)) throw new InvalidArgumentError('must be shard indexes separated by commas, such as 0,2');
+  if (!/^\d+(,\d+)*$/.test(value)) throw new StrataError(ErrorCode.InvalidInput, `--shards must be shard indexes separated by commas, such as 0,2; got '${value}'`);
   return [...new Set(value.split(',').map(Number))];
 }
 
@@ -77,5 +78,6 @@ export const registerSchemaCommand: CommandRegistrar = (program, context) => {
       const report = await context.withServices(options.profile, (services) => services.schema.check());
       context.print(options.json, report, () => formatCheckReport(report));
       context.setExitCode(report.clean ? 0 : 1);
+      reportPartial(context, 'the schema check', report.shards.filter((shard) => !shard.reachable).map((shard) => ({ shardName: shard.name, problem: shard.problem })));
     });
 };

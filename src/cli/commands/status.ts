@@ -1,6 +1,6 @@
 import type { ClusterStatus } from '../../shared/contract';
 import { formatBytes } from '../../shared/format';
-import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+import { jsonOption, profileOption, reportPartial, type CommandRegistrar } from '../context';
 
 export function formatStatus(status: ClusterStatus): string {
   const lines = [`${status.profileName}: ${status.healthy ? 'healthy' : 'NOT HEALTHY'} (checked ${status.checkedAt})`];
@@ -37,5 +37,6 @@ export const registerStatusCommand: CommandRegistrar = (program, context) => {
       const status = await context.withServices(options.profile, (services) => services.status.get());
       context.print(options.json, status, () => formatStatus(status));
       context.setExitCode(status.healthy ? 0 : 1);
+      reportPartial(context, 'the status', status.shards.filter((shard) => !shard.reachable).map((shard) => ({ shardName: shard.name, problem: shard.problem })));
     });
 };

@@ -1,4 +1,4 @@
-import type { MaintenanceRun } from '../../shared/retention';
+import type { MaintenanceRun, MaintenanceRunHistory } from '../../shared/retention';
 import type { ShardHandle } from '../cluster/connections';
 import type { HistoryStatement, JobRunEntry, RunHistory } from '../state/run-history';
 
@@ -36,8 +36,8 @@ const SELECT: HistoryStatement = {
   params: [MAINTENANCE_JOBS],
 };
 
-/** The latest maintenance runs over every reachable shard, newest first. */
-export async function readMaintenanceRuns(history: RunHistory, limit: number): Promise<MaintenanceRun[]> {
+/** The latest maintenance runs over every reachable shard, newest first, and the shards that could not be read. */
+export async function readMaintenanceRuns(history: RunHistory, limit: number): Promise<MaintenanceRunHistory> {
   const read = await history.read(SELECT, limit, (row: RunRow, readFrom: ShardHandle): MaintenanceRun => {
     const shard = row.shard_index === null ? readFrom.index : Number(row.shard_index);
     return {
@@ -58,5 +58,5 @@ export async function readMaintenanceRuns(history: RunHistory, limit: number): P
       error: row.error,
     };
   });
-  return read.records;
+  return { runs: read.records, unreadShards: read.unread };
 }

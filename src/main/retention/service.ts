@@ -12,6 +12,7 @@ import {
   retentionPolicySchema,
   type KeptWindow,
   type MaintenanceRun,
+  type MaintenanceRunHistory,
   type PruneProgress,
   type PruneReport,
   type PruneRequest,
@@ -64,6 +65,8 @@ export interface RetentionService {
   prune(options?: PruneOptions): Promise<PruneReport>;
   /** The latest prune and maintenance runs, newest first. */
   runs(limit?: number): Promise<MaintenanceRun[]>;
+  /** The same runs, with the shards whose history could not be read (the runs then lack theirs). */
+  runHistory(limit?: number): Promise<MaintenanceRunHistory>;
   /** Progress of every prune this process runs, whoever started it. */
   onProgress(listener: (progress: PruneProgress) => void): Unsubscribe;
   dispose(): Promise<void>;
@@ -277,7 +280,11 @@ export class ClusterRetentionService implements RetentionService {
     return this.work.track(() => this.run(options, false, options));
   }
 
-  runs(limit = 50): Promise<MaintenanceRun[]> {
+  async runs(limit = 50): Promise<MaintenanceRun[]> {
+    return (await this.runHistory(limit)).runs;
+  }
+
+  runHistory(limit = 50): Promise<MaintenanceRunHistory> {
     return this.work.track(() => readMaintenanceRuns(this.state.history, limit));
   }
 

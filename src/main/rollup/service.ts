@@ -7,6 +7,7 @@ import {
   type RollupLevel,
   type RollupPlan,
   type RollupReport,
+  type RollupRunHistory,
   type RunRecord,
   type RunTrigger,
   type ShardRollupReport,
@@ -87,6 +88,8 @@ export interface RollupService {
   plan(level: RollupLevel, range: { from: Date; to: Date } | 'due', options?: { shards?: number[]; now?: Date }): Promise<RollupPlan>;
   watermarks(): Promise<WatermarkRow[]>;
   runs(query: { limit: number; level?: RollupLevel }): Promise<RunRecord[]>;
+  /** The same runs, with the shards whose history could not be read (the runs then lack theirs). */
+  runHistory(query: { limit: number; level?: RollupLevel }): Promise<RollupRunHistory>;
   /** Cancels runs in progress and waits for them to finish recording. */
   dispose(): Promise<void>;
 }
@@ -241,7 +244,11 @@ export class ClusterRollupService implements RollupService {
     });
   }
 
-  runs(query: { limit: number; level?: RollupLevel }): Promise<RunRecord[]> {
+  async runs(query: { limit: number; level?: RollupLevel }): Promise<RunRecord[]> {
+    return (await this.runHistory(query)).runs;
+  }
+
+  runHistory(query: { limit: number; level?: RollupLevel }): Promise<RollupRunHistory> {
     return this.work.track(async () => {
       const level = query.level === undefined ? undefined : checkLevel(query.level);
       const select = {
@@ -251,7 +258,8 @@ export class ClusterRollupService implements RollupService {
                ORDER BY started_at DESC, id DESC LIMIT ?`,
         params: level ? [level] : [],
       };
-      return (await this.state.history.read(select, query.limit, (row: RunRow, readFrom) => this.toRunRecord(row, readFrom))).records;
+      const read = await this.state.history.read(select, query.limit, (row: RunRow, readFrom) => this.toRunRecord(row, readFrom));
+      return { runs: read.records, unreadShards: read.unread };
     });
   }
 

@@ -2,6 +2,7 @@ import { Center, Loader, SegmentedControl, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { ROLLUP_LEVELS, type RollupLevel } from '../../../../shared/rollup';
 import { LiveIndicator } from '../../components/LiveIndicator';
+import { PartialResultBanner, unreachableShards } from '../../components/PartialResultBanner';
 import { QueryFailure } from '../../components/QueryFailure';
 import { SectionTitle } from '../../components/SectionTitle';
 import { useSchedules } from '../schedules/use-schedules';
@@ -31,7 +32,9 @@ export function JobsPage() {
       </PageHeader>
       {runs.error && <QueryFailure testId="runs-error" error={runs.error} what="the run history" stale={runs.data !== undefined} />}
       {watermarks.error && <QueryFailure testId="watermarks-error" error={watermarks.error} what="the watermarks" stale={watermarks.data !== undefined} />}
-      <JobsSummary runs={runs.data} lease={lease} />
+      <PartialResultBanner testId="runs-partial" missing={runs.data?.unreadShards ?? []} what="the run history" />
+      <PartialResultBanner testId="watermarks-partial" missing={unreachableShards(watermarks.data ?? [])} what="the watermarks" />
+      <JobsSummary runs={runs.data?.runs} lease={lease} />
       <Stack gap={6}>
         <SectionTitle
           right={
@@ -51,7 +54,7 @@ export function JobsPage() {
             <Loader size="sm" />
           </Center>
         ) : (
-          <AggregationChart runs={runs.data ?? []} />
+          <AggregationChart runs={runs.data?.runs ?? []} />
         )}
       </Stack>
       <Stack gap={6}>
@@ -76,7 +79,7 @@ export function JobsPage() {
         >
           Run history
         </SectionTitle>
-        {runs.data && <RunTable runs={runs.data} />}
+        {runs.data && <RunTable runs={runs.data.runs} />}
       </Stack>
     </Stack>
   );

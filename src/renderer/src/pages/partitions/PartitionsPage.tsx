@@ -4,6 +4,7 @@ import { TABLE_NAMES } from '../../../../shared/contract';
 import type { ShardConversionPlan, ShardPlan } from '../../../../shared/partitions';
 import { failureText } from '../../api/failure';
 import { LiveIndicator } from '../../components/LiveIndicator';
+import { PartialResultBanner, unreachableShards } from '../../components/PartialResultBanner';
 import { QueryFailure } from '../../components/QueryFailure';
 import { SectionTitle } from '../../components/SectionTitle';
 import { formatAge, formatClock } from '../../format';
@@ -101,6 +102,7 @@ export function PartitionsPage() {
         {report && (report.exact ? <CountedAt at={list.dataUpdatedAt} fetching={list.isFetching} /> : <LiveIndicator testId="partitions-updated" updatedAt={list.dataUpdatedAt} failing={list.error !== null} />)}
       </PageHeader>
       {list.error && <QueryFailure testId="partitions-error" error={list.error} what="the partitions" stale={report !== undefined} />}
+      <PartialResultBanner testId="partitions-partial" missing={unreachableShards(report?.shards ?? [])} what="the partition list" />
       {report && <PartitionWarnings report={report} onConvert={openConvert} converting={convert.isPending} />}
       {convert.error && (
         <Alert color="red" variant="light" title={failureText(convert.error, 'the table conversion').title} data-testid="convert-refusal-alert">

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import type { PruneReport } from '../../../../shared/retention';
 import { failureText } from '../../api/failure';
 import { LiveIndicator } from '../../components/LiveIndicator';
+import { PartialResultBanner } from '../../components/PartialResultBanner';
 import { QueryFailure } from '../../components/QueryFailure';
 import { SectionTitle } from '../../components/SectionTitle';
 import { PolicyEditor } from './PolicyEditor';
@@ -90,7 +91,8 @@ export function RetentionPage() {
           Recent prune runs
         </SectionTitle>
         {runs.error && <QueryFailure testId="runs-error" error={runs.error} what="the prune runs" stale={runs.data !== undefined} />}
-        {runs.data && <RunsTable runs={runs.data} />}
+        <PartialResultBanner testId="runs-partial" missing={runs.data?.unreadShards ?? []} what="the prune runs" />
+        {runs.data && <RunsTable runs={runs.data.runs} />}
       </Stack>
       <PruneConfirm opened={confirming} plan={dryRun.isPending ? undefined : dryRun.data} planError={dryRun.error} onClose={() => setConfirming(false)} onConfirm={confirmPrune} />
     </Stack>
