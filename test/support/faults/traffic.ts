@@ -39,3 +39,24 @@ export async function killShardDuring(cluster: FaultCluster, child: StrataChild,
   cluster.note(`shard${shard} killed ${delay} ms after the run started, ${during ? 'while it ran' : 'after it had ended'}`);
   return delay;
 }
+
+/**
+ * Traffic rolled up as the schedules would, and raw retention cut to its minimum (5 h), so every raw hour older
+ * than that may be pruned: the prune has partitions to drop on every shard.
+ */
+export async function prunableCluster(cluster: FaultCluster, views = 12_000): Promise<{ from: Date; to: Date; cutoff: Date }> {
+  const range = await closedHoursOfTraffic(cluster, views, 60);
+  for (const level of ['hourly', 'daily', 'monthly'] as const) await cluster.test.services.rollup.runDue(level, { trigger: 'schedule' });
+  const set = await cluster.strata(['retention', 'set', '--raw-hours', '5', '--json']);
+  if (set.code !== 0) throw new Error(`retention set failed: ${set.stderr}`);
+  return { ...range, cutoff: new Date(currentHour().getTime() - 5 * HOUR) };
+}
+
+/** Polls a shard's process list until a statement matching `pattern` runs there (from any session), or `stop` says so. */
+export async function statementRuns(cluster: FaultCluster, shard: number, pattern: string, stop: () => boolean): Promise<boolean> {
+  return until(`a statement like ${pattern} on shard${shard}`, async () => {
+    if (stop()) return 'stopped';
+    const [row] = await cluster.query<Array<{ n: number }>>(shard, 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()', [pattern]);
+    return Number(row?.n ?? 0) > 0 ? 'seen' : undefined;
+  }).then((state) => state === 'seen');
+}
