@@ -1,25 +1,45 @@
 import { createInterface } from 'node:readline/promises';
-import { z } from 'zod';
-import { StrataError, type ErrorCodeValue } from '../shared/errors';
+import { ErrorCode, StrataError, type ErrorCodeValue } from '../shared/errors';
+import { EARLIEST_TIME, latestTime, parseIsoUtc } from '../shared/iso-time';
 
 /** Exit code of a run stopped with Ctrl-C, as shells report SIGINT. */
 export const EXIT_CANCELLED = 130;
-
-const isoUtc = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 export const formatCount = (value: number) => value.toLocaleString('en-US');
 
 /** Window bounds without the noise of zero seconds: 2026-11-25T10:00Z. */
 export const shortTime = (text: string) => text.replace(':00.000Z', 'Z');
 
-/** Parses a --from/--to value: ISO-8601 and in UTC, or a clear error with the caller's code. */
-export function parseUtcOption(name: string, text: string, code: ErrorCodeValue): Date {
-  if (!isoUtc.safeParse(text).success) {
-    throw new StrataError(code, `--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z, got '${text}'`);
+/**
+ * A parser for an option that takes a whole number (commander's argParser). A bad value is a coded StrataError,
+ * which the CLI reports in one line with exit 2, never commander's usage dump.
+ */
+export function wholeNumberOption(flag: string, range: { min?: number; max?: number; what?: string } = {}, code: ErrorCodeValue = ErrorCode.InvalidInput) {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, what = 'a whole number' } = range;
+  const bounds = max === Number.MAX_SAFE_INTEGER ? (min > 0 ? ` of at least ${min}` : '') : ` from ${min} to ${max}`;
+  return (text: string): number => {
+    const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new StrataError(code, `${flag} must be ${what}${bounds}, got '${text}'`);
+    return value;
+  };
+}
+
+/**
+ * Parses a --from/--to value: ISO-8601 in UTC, as precise as the times Strata prints (`2026-11-30T05:00Z`), and
+ * from 2000-01-01 up to a year from now; anything else is a clear error with the caller's code. The bounds keep a
+ * typo such as 1026 for 2026 from planning a thousand years of windows.
+ */
+export function parseUtcOption(name: string, text: string, code: ErrorCodeValue, now: Date = new Date()): Date {
+  const parsed = parseIsoUtc(text);
+  if (!parsed.ok) {
+    if (parsed.reason === 'offset') throw new StrataError(code, `--${name} must be in UTC (end in Z), got '${text}'`);
+    throw new StrataError(code, `--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z or 2025-03-01T00:00Z, got '${text}'`);
   }
-  const offset = /([+-]\d{2}:?\d{2})$/.exec(text)?.[1];
-  if (offset && !/^[+-]00:?00$/.test(offset)) throw new StrataError(code, `--${name} must be in UTC (end in Z), got '${text}'`);
-  return new Date(text);
+  const latest = latestTime(now);
+  if (parsed.date < EARLIEST_TIME || parsed.date > latest) {
+    throw new StrataError(code, `--${name} ${text} is outside the times Strata works with: from ${EARLIEST_TIME.toISOString().slice(0, 10)} up to a year from now (${latest.toISOString().slice(0, 10)})`);
+  }
+  return parsed.date;
 }
 
 /**

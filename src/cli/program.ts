@@ -139,7 +139,8 @@ export function createRootCommand(): Command {
   return new Command('strata')
     .description('Operations console for a sharded MySQL web-analytics cluster')
     .version('0.1.0')
-    .showHelpAfterError()
+    // A usage mistake gets one line and a pointer, not the whole usage: errors stay readable in scripts' logs.
+    .showHelpAfterError('(add --help for the usage)')
     .exitOverride()
     .configureHelp({
       subcommandTerm(this: Help, command: Command) {

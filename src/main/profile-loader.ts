@@ -1,6 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, StrataError } from '../shared/errors';
-import { parseProfile, type Profile } from '../shared/profile';
+import { describeJsonError, parseProfile, type Profile } from '../shared/profile';
+
+/** The reasons a profile file cannot be read, in words instead of errno codes. */
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder, not a profile file',
+  EACCES: 'permission denied (the file is not readable by this user)',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many symbolic links',
+};
 
 /** Reads and validates a profile file; every problem names the field and the reason. */
 export async function loadProfile(path: string | undefined): Promise<Profile> {
@@ -11,14 +21,13 @@ export async function loadProfile(path: string | undefined): Promise<Profile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new StrataError(ErrorCode.ProfileMissing, `cannot read profile ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`);
+    throw new StrataError(ErrorCode.ProfileMissing, `cannot read profile ${path}: ${READ_FAILURES[(error as NodeJS.ErrnoException).code ?? ''] ?? (error as Error).message}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    throw new StrataError(ErrorCode.ProfileInvalid, `profile ${path} is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    throw new StrataError(ErrorCode.ProfileInvalid, `profile ${path} ${describeJsonError(text)}`);
   }
   const parsed = parseProfile(json);
   if (!parsed.ok) throw new StrataError(ErrorCode.ProfileInvalid, `profile ${path}: ${parsed.problems.join('; ')}`);

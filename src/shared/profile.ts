@@ -79,6 +79,83 @@ function findPlainSecret(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
+/** What each required field is, for `shards: required: …` instead of zod's "expected array, received undefined". */
+const REQUIRED_FIELDS: Record<string, string> = {
+  shards: 'a profile lists at least one shard, such as { "host": "10.0.0.5", "port": 3306, "user": "strata", "database": "analytics" }',
+  redis: 'a profile names the cluster\'s Redis, such as { "url": "redis://127.0.0.1:6379/0" }',
+  host: "the shard's host name or IP address",
+  port: "the shard's MySQL port, such as 3306",
+  user: 'the MySQL user Strata logs in as',
+  database: 'the database that holds the analytics tables',
+  url: 'the Redis URL, such as redis://127.0.0.1:6379/0',
+};
+
+const KIND_WORDS: Record<string, string> = { array: 'a list', object: 'an object', string: 'text in quotes', number: 'a number', boolean: 'true or false', int: 'a whole number' };
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `text ('${value.length > 40 ? `${value.slice(0, 40)}…` : value}')`;
+  return `${typeof value === 'number' ? 'the number' : typeof value} ${String(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+/** One issue in words: a missing field says what it is, a wrong type names what was found; others keep zod's text. */
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+  const where = formatPath(issue.path) || '(profile)';
+  if (issue.code === 'invalid_type') {
+    const value = valueAt(root, issue.path);
+    const field = String(issue.path.at(-1) ?? '');
+    if (issue.path.length === 0) return `${where}: must be a JSON object with "shards" and "redis", got ${kindOf(value)}`;
+    if (value === undefined) return `${where}: required: ${REQUIRED_FIELDS[field] ?? `must be ${KIND_WORDS[issue.expected] ?? issue.expected}`}`;
+    return `${where}: must be ${KIND_WORDS[issue.expected] ?? issue.expected}, got ${kindOf(value)}`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/**
+ * Where JSON.parse gave up, as line and column (1-based), and the character there; Node's message does not always
+ * say. The longest prefix that still reads as unfinished JSON ends just before the error.
+ */
+export function locateJsonError(text: string): { line: number; column: number; found: string | undefined } {
+  // V8 words the end of input several ways: "Unexpected end", or an error "at position N" with N the length.
+  const readsAsUnfinished = (end: number) => {
+    try {
+      JSON.parse(text.slice(0, end));
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      const position = /at position (\d+)/.exec(message)?.[1];
+      return /Unexpected end of JSON input/.test(message) || (position !== undefined && Number(position) >= end);
+    }
+  };
+  let good = 0;
+  let bad = text.length;
+  if (readsAsUnfinished(bad)) good = bad;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    if (readsAsUnfinished(middle)) good = middle;
+    else bad = middle;
+  }
+  const offset = good === text.length ? text.length : bad - 1;
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1, found: text[offset] };
+}
+
+/** Why a profile's text is not JSON, with the position, in one line. */
+export function describeJsonError(text: string): string {
+  if (text.trim() === '') return 'is empty: a profile is a JSON object with "shards" and "redis"';
+  const { line, column, found } = locateJsonError(text);
+  if (found === undefined) return `is not valid JSON: it ends at line ${line}, column ${column} before the JSON is complete (a closing bracket, brace or quote is missing)`;
+  return `is not valid JSON: unexpected ${JSON.stringify(found)} at line ${line}, column ${column}`;
+}
+
 export type ProfileParse = { ok: true; profile: Profile } | { ok: false; problems: string[] };
 
 /** Validates a parsed JSON value as a profile; each problem names the field and the reason. */
@@ -91,7 +168,7 @@ export function parseProfile(value: unknown): ProfileParse {
   if (parsed.success) return { ok: true, profile: parsed.data };
   return {
     ok: false,
-    problems: parsed.error.issues.map((issue) => `${formatPath(issue.path) || '(profile)'}: ${issue.message}`),
+    problems: parsed.error.issues.map((issue) => describeIssue(issue, value)),
   };
 }
 

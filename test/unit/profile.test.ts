@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProfile, redactRedisUrl } from '../../src/shared/profile';
+import { describeJsonError, parseProfile, redactRedisUrl } from '../../src/shared/profile';
 import { shardForSite } from '../../src/shared/routing';
 
 const validShard = { host: '10.0.0.5', port: 3306, user: 'strata', database: 'analytics', passwordEnv: 'SHARD_PW' };
@@ -42,6 +42,35 @@ describe('cluster profile', () => {
 
   it('refuses a shard with both a keychain id and an environment variable', () => {
     expect(problemsOf({ ...validProfile, shards: [{ ...validShard, passwordKeychain: 'prod-0' }] })[0]).toMatch(/either passwordEnv or passwordKeychain/);
+  });
+
+  it('says what a missing field is, instead of zod\'s "expected array, received undefined"', () => {
+    expect(problemsOf({})).toEqual([
+      'shards: required: a profile lists at least one shard, such as { "host": "10.0.0.5", "port": 3306, "user": "strata", "database": "analytics" }',
+      'redis: required: a profile names the cluster\'s Redis, such as { "url": "redis://127.0.0.1:6379/0" }',
+    ]);
+    expect(problemsOf({ shards: [{ port: 3306 }], redis: {} })).toEqual([
+      "shards[0].host: required: the shard's host name or IP address",
+      'shards[0].user: required: the MySQL user Strata logs in as',
+      'shards[0].database: required: the database that holds the analytics tables',
+      'redis.url: required: the Redis URL, such as redis://127.0.0.1:6379/0',
+    ]);
+  });
+
+  it('names what it found where another type belongs', () => {
+    expect(problemsOf({ shards: 'shard0', redis: { url: 'redis://h:1' } })).toEqual(["shards: must be a list, got text ('shard0')"]);
+    expect(problemsOf({ ...validProfile, shards: [{ ...validShard, port: 'three' }] })).toEqual(["shards[0].port: must be a number, got text ('three')"]);
+    expect(problemsOf([])).toEqual(['(profile): must be a JSON object with "shards" and "redis", got a list']);
+  });
+
+  it('gives the line and column of the first character that is not JSON', () => {
+    expect(describeJsonError('{ shards: ')).toBe('is not valid JSON: unexpected "s" at line 1, column 3');
+    expect(describeJsonError('{\n  "shards": [\n    {"host": "x",}\n  ]\n}')).toBe('is not valid JSON: unexpected "}" at line 3, column 18');
+    expect(describeJsonError('{"name": "prod"}}')).toBe('is not valid JSON: unexpected "}" at line 1, column 17');
+    expect(describeJsonError('{"shards": [')).toBe(
+      'is not valid JSON: it ends at line 1, column 13 before the JSON is complete (a closing bracket, brace or quote is missing)',
+    );
+    expect(describeJsonError('  \n')).toBe('is empty: a profile is a JSON object with "shards" and "redis"');
   });
 
   it('strips credentials from a Redis URL before it is shown', () => {

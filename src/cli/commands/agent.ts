@@ -1,4 +1,5 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
+import { ErrorCode, StrataError } from '../../shared/errors';
 import { DEFAULT_LEASE_TTL_MS } from '../../main/lease/lease';
 import { loadProfile } from '../../main/profile-loader';
 import type { SchedulerEvent } from '../../main/scheduler/service';
@@ -8,10 +9,10 @@ import { nextStopSignal, profileOption, type CommandRegistrar } from '../context
 
 const MAX_LEASE_TTL_SECONDS = 3600;
 
-function parseLeaseTtl(text: string): number {
+export function parseLeaseTtl(text: string): number {
   const seconds = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || seconds < 1 || seconds > MAX_LEASE_TTL_SECONDS) {
-    throw new InvalidArgumentError(`must be a number of seconds from 1 to ${MAX_LEASE_TTL_SECONDS}.`);
+    throw new StrataError(ErrorCode.InvalidInput, `--lease-ttl must be a number of seconds from 1 to ${MAX_LEASE_TTL_SECONDS}, got '${text}'`);
   }
   return seconds;
 }

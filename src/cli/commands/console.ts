@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, StrataError } from '../../shared/errors';
@@ -7,14 +7,11 @@ import type { StrataServices } from '../../main/services';
 import { formatSchedulerEvent } from './agent';
 import { nextStopSignal, profileOption, type CliContext, type CommandRegistrar } from '../context';
 import { packageRoot } from '../paths';
+import { wholeNumberOption } from '../input';
 
 const RENDERER_DIR = join(packageRoot(), 'out', 'renderer');
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535.');
-  return port;
-}
+const parsePort = wholeNumberOption('--port', { min: 1, max: 65535, what: 'a port number' });
 
 /** Serves the console for these services until Ctrl-C or SIGTERM; shared by `strata console` and `strata demo`. */
 export async function serveConsole(services: StrataServices, context: CliContext, port?: number): Promise<void> {

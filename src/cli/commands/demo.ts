@@ -1,20 +1,17 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { DEFAULT_DEMO_DAYS, DEMO_HISTORY_TABLES, firstPartitionStart, planDemoHistory, type DemoHistoryPlan } from '../../main/sandbox/demo-planner';
 import { SandboxManager } from '../../main/sandbox/sandbox';
 import type { StrataServices } from '../../main/services';
 import { parseWholeNumber } from './sandbox';
 import { serveConsole } from './console';
 import type { CommandRegistrar } from '../context';
+import { wholeNumberOption } from '../input';
 
 export type Say = (message: string) => void;
 const count = (value: number) => value.toLocaleString('en-US');
 const MAX_DEMO_DAYS = 365;
 
-function parseDays(value: string): number {
-  const days = parseWholeNumber('--days')(value);
-  if (days < 1 || days > MAX_DEMO_DAYS) throw new InvalidArgumentError(`--days must be from 1 to ${MAX_DEMO_DAYS}`);
-  return days;
-}
+const parseDays = wholeNumberOption('--days', { min: 1, max: MAX_DEMO_DAYS });
 
 /** Splits the first partition of the raw and hourly tables so the history has partitions of its own (audited). */
 async function addHistoryPartitions(services: StrataServices, from: Date, say: Say): Promise<void> {
@@ -61,7 +58,7 @@ export const registerDemoCommand: CommandRegistrar = (program, context) => {
     .addOption(new Option('--days <n>', 'whole days of history before today').argParser(parseDays).default(DEFAULT_DEMO_DAYS))
     .addOption(new Option('--views <n>', 'page views to generate over the whole history').argParser(parseWholeNumber('--views')).default(1_000_000))
     .addOption(new Option('--sites <n>', 'number of sites').argParser(parseWholeNumber('--sites')).default(500))
-    .addOption(new Option('--port <port>', 'console port on 127.0.0.1 (default: any free port)').argParser(parseWholeNumber('--port')))
+    .addOption(new Option('--port <port>', 'console port on 127.0.0.1 (default: any free port)').argParser(wholeNumberOption('--port', { min: 1, max: 65535, what: 'a port number' })))
     .action(async (options: { dir: string; shards: number; days: number; views: number; sites: number; port?: number }) => {
       const say: Say = (message) => process.stdout.write(`${message}\n`);
       // Checked before anything starts, like every other option error.

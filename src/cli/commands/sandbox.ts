@@ -1,12 +1,11 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { jsonOption, type CommandRegistrar } from '../context';
+import { wholeNumberOption } from '../input';
 import { SandboxManager } from '../../main/sandbox/sandbox';
 
+/** A whole-number option or argument; a bad value is refused in one coded line (exit 2). */
 export function parseWholeNumber(label: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${label} must be a whole number`);
-    return Number.parseInt(value, 10);
-  };
+  return wholeNumberOption(label);
 }
 
 const dirOption = () => new Option('--dir <dir>', 'folder that holds the sandbox').makeOptionMandatory();

@@ -139,31 +139,86 @@ const KEPT_WORDS = (retention: RetentionPolicy): Record<RollupLevel, string> => 
   monthly: `${retention.dailyDays} days`,
 });
 
+/** A refused window, and (when the cluster was asked) the levels whose own rows still hold it on its shards. */
+export type RefusedStep = Pick<BackfillStep, 'level' | 'start' | 'end'> & { shards: readonly number[]; heldBy?: readonly RollupLevel[] };
+
+/** The rows of each level as the policy keeps them, in words: "kept 7 days". */
+const LEVEL_KEPT_WORDS = (retention: RetentionPolicy): Record<RollupLevel, string> => ({
+  hourly: `${retention.hourlyDays} days`,
+  daily: `${retention.dailyDays} days`,
+  monthly: `${retention.monthlyMonths} months`,
+});
+
+/** The finest level, from the window's own up, whose retention still keeps its rows for this window. */
+function keepingLevel(step: Pick<BackfillStep, 'level' | 'start'>, now: Date, retention: RetentionPolicy): RollupLevel | undefined {
+  for (let level: RollupLevel | undefined = step.level; level; level = COARSER[level]) {
+    let since = keptSince(level, now, retention);
+    if (!since) {
+      since = new Date(now);
+      since.setUTCMonth(since.getUTCMonth() - retention.monthlyMonths);
+    }
+    if (step.start >= periodStart(since, LEVELS[level].granularity)) return level;
+  }
+  return undefined;
+}
+
+/**
+ * Why a window's source is missing, from the data when the cluster was asked (`heldBy`), else from the policy
+ * alone: `empty` names the level retention still keeps there that holds no row (so nothing was ever recorded);
+ * otherwise `rebuildFrom` is the finest level holding rows (null when none does, or only monthly rows do).
+ */
+function classifyRefused(step: RefusedStep, now: Date, retention: RetentionPolicy): { rebuildFrom: RollupLevel | null; empty?: RollupLevel } {
+  if (!step.heldBy) return { rebuildFrom: rebuildableFrom(step, now, retention) };
+  const keeper = keepingLevel(step, now, retention);
+  if (keeper && !step.heldBy.includes(keeper)) return { rebuildFrom: null, empty: keeper };
+  const finest = (['hourly', 'daily', 'monthly'] as const).find((level) => step.heldBy!.includes(level));
+  return { rebuildFrom: finest === undefined || finest === 'monthly' ? null : finest };
+}
+
 /** Refused windows (oldest first) merged into ranges that share their level to rebuild from, each with its sentence. */
-export function refusedRanges(
-  steps: ReadonlyArray<Pick<BackfillStep, 'level' | 'start' | 'end'> & { shards: readonly number[] }>,
-  now: Date,
-  retention: RetentionPolicy,
-): RefusedRange[] {
-  const ranges: Array<RefusedRange & { shardSet: Set<number> }> = [];
+export function refusedRanges(steps: readonly RefusedStep[], now: Date, retention: RetentionPolicy): RefusedRange[] {
+  const ranges: Array<RefusedRange & { shardSet: Set<number>; empty?: RollupLevel; heldNowhere: boolean }> = [];
   for (const step of steps) {
-    const rebuildFrom = rebuildableFrom(step, now, retention);
+    const { rebuildFrom, empty } = classifyRefused(step, now, retention);
+    const heldNowhere = step.heldBy?.length === 0;
     const last = ranges.at(-1);
-    if (last && last.level === step.level && last.rebuildFrom === rebuildFrom && last.to === step.start.toISOString()) {
+    if (last && last.level === step.level && last.rebuildFrom === rebuildFrom && last.empty === empty && last.heldNowhere === heldNowhere && last.to === step.start.toISOString()) {
       last.to = step.end.toISOString();
       for (const shard of step.shards) last.shardSet.add(shard);
       continue;
     }
-    ranges.push({ level: step.level, from: step.start.toISOString(), to: step.end.toISOString(), rebuildFrom, message: '', shardSet: new Set(step.shards) });
+    ranges.push({ level: step.level, from: step.start.toISOString(), to: step.end.toISOString(), rebuildFrom, message: '', shardSet: new Set(step.shards), empty, heldNowhere });
   }
-  return ranges.map(({ shardSet, ...range }) => {
+  return ranges.map(({ shardSet, empty, heldNowhere, ...range }) => {
     const shards = [...shardSet].sort((a, b) => a - b).map((shard) => `shard ${shard}`).join(', ');
+    if (empty) {
+      const kept = `the ${empty} rows (kept ${LEVEL_KEPT_WORDS(retention)[empty]}) hold none`;
+      return { ...range, message: `there are no rows for ${range.from} – ${range.to} on ${shards}: no ${TABLE_WORDS[range.level]}, and ${kept}, so no traffic was recorded then and there is nothing to backfill` };
+    }
     const gone = `the ${TABLE_WORDS[range.level]} of ${range.from} – ${range.to} were pruned on ${shards} (kept ${KEPT_WORDS(retention)[range.level]})`;
     const advice = range.rebuildFrom
       ? `the ${range.rebuildFrom} rows still hold it: backfill --level ${COARSER[range.rebuildFrom]} rebuilds from them`
-      : 'only the monthly rows still hold it, and nothing is rebuilt from them';
+      : heldNowhere
+        ? 'every level is past its retention there, so nothing holds it any more'
+        : 'only the monthly rows still hold it, and nothing is rebuilt from them';
     return { ...range, message: `${gone}; ${advice}` };
   });
+}
+
+/** Windows of a level's own table that hold rows, as epoch seconds: which levels still hold a refused window. */
+export function heldWindowsSql(level: RollupLevel): string {
+  const { target, targetColumn } = LEVELS[level];
+  return `SELECT DISTINCT UNIX_TIMESTAMP(${targetColumn}) AS start_epoch FROM ${target} WHERE ${targetColumn} >= ? AND ${targetColumn} < ?`;
+}
+
+/** The levels that hold a refused window, from each level's held windows on the window's shards. */
+export function levelsHolding(step: Pick<BackfillStep, 'level' | 'start'>, shards: readonly number[], held: ReadonlyMap<RollupLevel, ReadonlyMap<number, ReadonlySet<number>>>): RollupLevel[] {
+  const levels: RollupLevel[] = [];
+  for (let level: RollupLevel | undefined = step.level; level; level = COARSER[level]) {
+    const start = periodStart(step.start, LEVELS[level].granularity).getTime();
+    if (shards.some((shard) => held.get(level!)?.get(shard)?.has(start))) levels.push(level);
+  }
+  return levels;
 }
 
 /** Assumed rates when a level has no run history yet; stated in the dry run so nobody mistakes them for measurements. */
@@ -324,8 +379,8 @@ export interface PlanInputs {
   /** Estimated source rows of each shard, by `level/windowStart`. */
   rowsByWindow: ReadonlyMap<string, readonly number[]>;
   estimates: Record<string, TimeEstimate>;
-  /** Windows whose source was pruned, with the shards where it is gone. */
-  refusedSteps: ReadonlyArray<BackfillStep & { shards: readonly number[] }>;
+  /** Windows whose source was pruned (or never held rows), with the shards where it is missing. */
+  refusedSteps: ReadonlyArray<BackfillStep & RefusedStep>;
   problems: BackfillPlan['problems'];
   retention: RetentionPolicy;
   now: Date;

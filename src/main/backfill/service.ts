@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import { RESUMABLE_STATES, type BackfillPlan, type BackfillProgress, type BackfillRecord, type BackfillRequestInput, type TimeEstimate } from '../../shared/backfill';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { toFailure } from '../../shared/result';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../../shared/rollup';
+import { DEFAULT_RETENTION, ROLLUP_LEVELS, type RetentionPolicy, type RollupLevel } from '../../shared/rollup';
 import type { ClusterConnections } from '../cluster/connections';
 import type { ClusterLease } from '../lease/lease';
 import { osUser } from '../identity';
 import type { ScopedLogger } from '../log';
 import type { RollupService } from '../rollup/service';
+import { periodStart, shiftPeriod } from '../schema/partitions';
 import type { ClusterState } from '../state';
 import {
   assertNoOverlap,
@@ -15,6 +16,8 @@ import {
   buildPlan,
   checkRequest,
   estimateFromHistory,
+  heldWindowsSql,
+  levelsHolding,
   LIVE_STATES,
   outsideSourceRetention,
   presentSourceWindowsSql,
@@ -323,8 +326,36 @@ export class ClusterBackfillService implements BackfillService {
         }
       }),
     );
-    return candidates
+    const missing = candidates
       .map((step) => ({ ...step, shards: request.shards.filter((shard) => present.has(shard) && !present.get(shard)!.has(step.start.getTime())) }))
       .filter((step) => step.shards.length > 0);
+    if (missing.length === 0) return [];
+    const held = await this.heldWindows(request, missing);
+    return missing.map((step) => ({ ...step, heldBy: held ? levelsHolding(step, step.shards, held) : undefined }));
+  }
+
+  /**
+   * Which windows each level's own table holds over the refused span, per shard: tells a source that was pruned
+   * (a coarser level still holds it) from a range that never held rows. Undefined when a shard cannot be read.
+   */
+  private async heldWindows(request: CheckedRequest, steps: ReadonlyArray<{ start: Date; end: Date }>): Promise<Map<RollupLevel, Map<number, Set<number>>> | undefined> {
+    const levels = ROLLUP_LEVELS.slice(ROLLUP_LEVELS.indexOf(request.level));
+    // Widened to whole months, so the coarsest level's window holding the first and last step is included.
+    const from = periodStart(steps[0]!.start, 'month');
+    const to = shiftPeriod(steps.at(-1)!.end, 'month', 1);
+    const held = new Map<RollupLevel, Map<number, Set<number>>>();
+    try {
+      for (const level of levels) {
+        const perShard = new Map<number, Set<number>>();
+        for (const shard of request.shards) {
+          const rows = await this.connections.query<Array<{ start_epoch: number | string }>>(shard, heldWindowsSql(level), [from, to]);
+          perShard.set(shard, new Set(rows.map((row) => Number(row.start_epoch) * 1000)));
+        }
+        held.set(level, perShard);
+      }
+    } catch {
+      return undefined;
+    }
+    return held;
   }
 }

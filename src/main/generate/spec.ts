@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ErrorCode, StrataError } from '../../shared/errors';
+import { parseIsoUtc } from '../../shared/iso-time';
 
 export const MAX_SITES = 1_000_000;
 export const MAX_VIEWS = 100_000_000;
@@ -31,19 +31,15 @@ export interface GenerateSpec {
   seed: number;
 }
 
-const isoUtc = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
-
 function invalid(message: string): never {
   throw new StrataError(ErrorCode.GenerateInvalid, message);
 }
 
 function parseUtcTime(name: string, text: string): Date {
-  if (!isoUtc.safeParse(text).success) {
-    invalid(`--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z, got '${text}'`);
-  }
-  const offset = /([+-]\d{2}:?\d{2})$/.exec(text)?.[1];
-  if (offset && !/^[+-]00:?00$/.test(offset)) invalid(`--${name} must be in UTC (end in Z), got '${text}'`);
-  return new Date(text);
+  const parsed = parseIsoUtc(text);
+  if (!parsed.ok && parsed.reason === 'offset') invalid(`--${name} must be in UTC (end in Z), got '${text}'`);
+  if (!parsed.ok) invalid(`--${name} must be an ISO-8601 UTC time such as 2025-03-01T00:00:00Z, got '${text}'`);
+  return parsed.date;
 }
 
 function parseCount(name: string, value: number | string, min: number, max: number): number {
