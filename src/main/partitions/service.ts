@@ -396,8 +396,16 @@ export class ClusterPartitionService implements PartitionService {
           const step = { ...shard, table, position: position + 1, total: work.length };
           emit({ kind: 'statement-started', ...step, sql });
           try {
-            // A REORGANIZE waiting behind a long transaction would hold up every insert into the table: wait briefly, retry, skip.
-            const run = await withShortLockWait(query, () => opened.query(sql, [], { kind: 'ddl' }));
+            // A REORGANIZE waiting behind a long transaction would hold up every insert into the table: wait briefly,
+            // retry, skip. The lock is taken first because ALTER TABLE alone waits twice (its copy, then the swap).
+            const run = await withShortLockWait(query, async () => {
+              await opened.query(`LOCK TABLES ${quote(table)} WRITE`);
+              try {
+                await opened.query(sql, [], { kind: 'ddl' });
+              } finally {
+                await opened.query('UNLOCK TABLES');
+              }
+            });
             if (!run.done) throw lockSkipError(`${handle.label}: ${table}`, run);
             statements.push({ table, sql, ok: true });
             this.log.info(`${handle.label}: ${sql}`);
