@@ -155,6 +155,34 @@ describe('jobs page in a real browser against a real 2-shard cluster', () => {
     }
   });
 
+  it('reconciles an hour with late rows: the dry run shows raw and hourly totals, the re-roll makes them equal', async () => {
+    const late = hoursAgo(3);
+    const pageViews = async (sql: string) => Number((await cluster.services.connections.query<Array<{ n: number | string | null }>>(0, sql, [late, hoursAgo(2)]))[0]?.n ?? 0);
+    const raw = () => pageViews('SELECT COUNT(*) AS n FROM analytics_realtime WHERE created_at >= ? AND created_at < ?');
+    const hourly = () => pageViews('SELECT SUM(page_views) AS n FROM analytics_hourly WHERE hour_start >= ? AND hour_start < ?');
+    // 30 page views of shard0's sites, written after their hour was rolled up.
+    await cluster.services.connections.query(0, "INSERT INTO analytics_realtime (site_id, created_at, visitor_id, path) SELECT 2 * (seq % 5), ? + INTERVAL seq MINUTE, seq, '/late' FROM seq_1_to_30", [late]);
+    const [rawBefore, hourlyBefore] = [await raw(), await hourly()];
+    expect(rawBefore).toBe(hourlyBefore + 30);
+
+    await page.getByTestId('reconcile-now').click();
+    const planned = page.locator(`[data-testid="reconcile-plan-window"][data-level="hourly"][data-window-start="${late.toISOString()}"]`);
+    await planned.waitFor({ timeout: SHOWS_WITHIN_MS });
+    expect(await planned.getAttribute('data-action')).toBe('would-re-roll');
+    expect(await planned.innerText()).toContain(`raw ${rawBefore.toLocaleString('en-US')} vs hourly ${hourlyBefore.toLocaleString('en-US')}`);
+    expect(await page.getByTestId('reconcile-plan-shard-1').getAttribute('data-outcome')).toBe('matched');
+    expect(await hourly()).toBe(hourlyBefore);
+    await session.screenshot('jobs-reconcile-plan');
+
+    await page.getByTestId('reconcile-confirm-run').click();
+    const done = page.locator('[data-testid="reconcile-result-shard-0"][data-outcome="repaired"]');
+    await done.waitFor({ timeout: SHOWS_WITHIN_MS });
+    expect(await done.locator(`[data-testid="reconcile-result-window"][data-window-start="${late.toISOString()}"]`).getAttribute('data-action')).toBe('re-rolled');
+    expect(await hourly()).toBe(rawBefore);
+    await page.locator('[data-testid="reconcile-run"][data-shard="shard0"][data-outcome="repaired"]').waitFor({ timeout: SHOWS_WITHIN_MS });
+    await session.screenshot('jobs-reconciled');
+  });
+
   it('ran without script errors or CSP violations in the page', () => {
     expect(session.pageErrors).toEqual([]);
   });

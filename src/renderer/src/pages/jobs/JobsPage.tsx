@@ -8,6 +8,7 @@ import { SectionTitle } from '../../components/SectionTitle';
 import { useSchedules } from '../schedules/use-schedules';
 import { AggregationChart } from './AggregationChart';
 import { JobsSummary } from './JobsSummary';
+import { ReconcilePanel } from './ReconcilePanel';
 import { RunTable } from './RunTable';
 import { RUN_HISTORY_LIMIT, useLeaseStatus, useRuns, useWatermarks } from './use-jobs-data';
 import { WatermarkTable } from './WatermarkTable';
@@ -68,6 +69,10 @@ export function JobsPage() {
             </Center>
           )
         )}
+      </Stack>
+      <Stack gap={6}>
+        <SectionTitle>Reconciliation</SectionTitle>
+        <ReconcilePanel />
       </Stack>
       <Stack gap={6}>
         <SectionTitle
