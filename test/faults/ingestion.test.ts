@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { exitOf } from '../support/faults/cluster';
+import { exitOf, lateSite } from '../support/faults/cluster';
 import { faultScenario } from '../support/faults/scenario';
 import { realSleep } from '../support/time';
 import { HOUR, prunableCluster, statementRuns } from '../support/faults/traffic';
@@ -31,10 +31,10 @@ describe('ingestion while DDL waits behind a long transaction', () => {
           while (!stop) {
             const at = new Date();
             const started = performance.now();
-            await writer.query('INSERT INTO analytics_realtime (site_id, created_at, visitor_id, path) VALUES (?, ?, ?, ?)', [2000, at, 6_000_000 + inserted, '/steady']);
+            await writer.query('INSERT INTO analytics_realtime (site_id, created_at, visitor_id, path) VALUES (?, ?, ?, ?)', [lateSite(cluster.shardCount, 0), at, 6_000_000 + inserted, '/steady']);
             const took = performance.now() - started;
             if (took > slowest) [slowest, slowestPhase] = [took, phase];
-            cluster.ledger.add(0, Math.floor(at.getTime() / HOUR) * HOUR, 1);
+            cluster.ledger.add(0, Math.floor(at.getTime() / HOUR) * HOUR, 1, lateSite(cluster.shardCount, 0));
             inserted += 1;
             await realSleep(20);
           }

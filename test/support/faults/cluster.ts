@@ -29,19 +29,23 @@ export interface StrataChild {
   running(): boolean;
 }
 
-/** Page views per shard and UTC hour that the scenario knows it committed: what the cluster must never lose. */
+/**
+ * Page views per shard, UTC hour and site that the scenario knows it committed: what the cluster must never lose.
+ * Per site, because late rows use a site of their own: a late row that lands after its hour was pruned is then told
+ * apart from the hour's rolled-up rows.
+ */
 export class RowLedger {
   private readonly hours = new Map<string, number>();
 
-  add(shard: number, hourStart: number, rows: number): void {
-    const key = `${shard}:${hourStart}`;
+  add(shard: number, hourStart: number, rows: number, site: number): void {
+    const key = `${shard}:${hourStart}:${site}`;
     this.hours.set(key, (this.hours.get(key) ?? 0) + rows);
   }
 
-  entries(): Array<{ shard: number; hourStart: number; rows: number }> {
+  entries(): Array<{ shard: number; hourStart: number; site: number; rows: number }> {
     return [...this.hours].map(([key, rows]) => {
-      const [shard, hourStart] = key.split(':').map(Number) as [number, number];
-      return { shard, hourStart, rows };
+      const [shard, hourStart, site] = key.split(':').map(Number) as [number, number, number];
+      return { shard, hourStart, site, rows };
     });
   }
 
@@ -122,16 +126,16 @@ export async function startFaultCluster(options: FaultClusterOptions): Promise<F
       await test.services.generator.run({ from: request.from.toISOString(), to: request.to.toISOString(), sites: request.sites, views: request.views, seed: request.seed });
       const after = await rawHours(query, shardCount, request.from, request.to);
       for (const [key, rows] of after) {
-        const [shard, hourStart] = key.split(':').map(Number) as [number, number];
-        ledger.add(shard, hourStart, rows - (before.get(key) ?? 0));
+        const [shard, hourStart, site] = key.split(':').map(Number) as [number, number, number];
+        ledger.add(shard, hourStart, rows - (before.get(key) ?? 0), site);
       }
     },
     async insertLate(shard, hourStart, rows, visitorBase) {
       // site_id % shards routes a site to its shard; 1000 + shard is owned by this one.
-      const site = 1000 * shardCount + shard;
+      const site = lateSite(shardCount, shard);
       const values = Array.from({ length: rows }, (_, index) => [site, new Date(hourStart.getTime() + ((index * 7919) % HOUR)), visitorBase + index, '/late']);
       await query(shard, 'INSERT INTO analytics_realtime (site_id, created_at, visitor_id, path) VALUES ?', [values]);
-      ledger.add(shard, Math.floor(hourStart.getTime() / HOUR) * HOUR, rows);
+      ledger.add(shard, Math.floor(hourStart.getTime() / HOUR) * HOUR, rows, site);
     },
     async kill(server) {
       const pid = await sandbox.signalServer(test.dir, server, 'SIGKILL');
@@ -198,7 +202,12 @@ export async function startFaultCluster(options: FaultClusterOptions): Promise<F
   };
 }
 
-/** Raw page views per `shard:hourStart` in [from, to). */
+/** The site late rows of a shard go to: owned by that shard (site_id % shards), beyond every generated site. */
+export function lateSite(shardCount: number, shard: number): number {
+  return 1000 * shardCount + shard;
+}
+
+/** Raw page views per `shard:hourStart:site` in [from, to). */
 export async function rawHours(
   query: <T>(shard: number, sql: string, params?: unknown[]) => Promise<T>,
   shardCount: number,
@@ -207,12 +216,12 @@ export async function rawHours(
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (let shard = 0; shard < shardCount; shard += 1) {
-    const rows = await query<Array<{ hour: number | string; views: number | string }>>(
+    const rows = await query<Array<{ hour: number | string; site_id: number; views: number | string }>>(
       shard,
-      'SELECT FLOOR(UNIX_TIMESTAMP(created_at) / 3600) AS hour, COUNT(*) AS views FROM analytics_realtime WHERE created_at >= ? AND created_at < ? GROUP BY hour',
+      'SELECT FLOOR(UNIX_TIMESTAMP(created_at) / 3600) AS hour, site_id, COUNT(*) AS views FROM analytics_realtime WHERE created_at >= ? AND created_at < ? GROUP BY hour, site_id',
       [from, to],
     );
-    for (const row of rows) counts.set(`${shard}:${Number(row.hour) * HOUR}`, Number(row.views));
+    for (const row of rows) counts.set(`${shard}:${Number(row.hour) * HOUR}:${row.site_id}`, Number(row.views));
   }
   return counts;
 }
