@@ -63,6 +63,8 @@ export const shardStatusSchema = z.object({
   serverVersion: z.string().optional(),
   latencyMs: z.number().nonnegative().optional(),
   schemaVersion: z.number().int().nonnegative().optional(),
+  /** The TLS protocol and cipher of Strata's session ("TLSv1.3 TLS_AES_256_GCM_SHA384"); absent when it is plain. */
+  tls: z.string().optional(),
   tables: z.array(tableEstimateSchema),
 });
 
@@ -73,6 +75,8 @@ export const redisStatusSchema = z.object({
   serverVersion: z.string().optional(),
   latencyMs: z.number().nonnegative().optional(),
   usedMemoryBytes: z.number().int().nonnegative().optional(),
+  /** The TLS protocol and cipher of the connection; absent when it is plain. */
+  tls: z.string().optional(),
 });
 
 export const clusterStatusSchema = z.object({

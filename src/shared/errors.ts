@@ -43,6 +43,8 @@ export const ErrorCode = {
   RedisUnreachable: 3004,
   UnknownShard: 3005,
   ShardTimeout: 3006,
+  TlsFailed: 3007,
+  TlsFileRefused: 3008,
   // 4xxx: sandbox
   BinaryMissing: 4001,
   PortInUse: 4002,

@@ -6,6 +6,24 @@ const envVarName = z
 
 const identifier = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or underscores');
 
+/** Absolute, so a profile means the same files whichever folder the CLI, agent or desktop app starts in. */
+const pemPath = z.string().regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'must be the absolute path of a PEM file');
+
+/**
+ * TLS to one shard or to Redis. Whenever TLS is used the server certificate is verified (against `ca`, else the
+ * system's CAs); `require` refuses to connect without TLS. The key is read from its file at connect time and must
+ * not be readable by group or others. Files, never PEM text: the profile holds no secrets.
+ */
+export const tlsSchema = z
+  .strictObject({
+    ca: pemPath.optional(),
+    cert: pemPath.optional(),
+    key: pemPath.optional(),
+    require: z.boolean().optional(),
+    servername: z.string().min(1).max(253).optional(),
+  })
+  .refine((tls) => Boolean(tls.cert) === Boolean(tls.key), { message: 'give cert and key together (a client certificate needs its key)' });
+
 /**
  * A shard's password is never stored in the profile: it comes from an environment variable
  * or, in the desktop app, from the OS keychain under an id. No source at all means an empty password.
@@ -19,6 +37,12 @@ export const shardSchema = z
     database: identifier,
     passwordEnv: envVarName.optional(),
     passwordKeychain: z.string().min(1).max(128).optional(),
+    tls: tlsSchema
+      .refine((tls) => tls.servername === undefined, {
+        message: 'servername is not supported for shards: the MySQL driver checks the certificate against host (when host is a name)',
+        path: ['servername'],
+      })
+      .optional(),
   })
   .refine((shard) => !(shard.passwordEnv && shard.passwordKeychain), {
     message: 'give either passwordEnv or passwordKeychain, not both',
@@ -31,6 +55,7 @@ export const redisSchema = z.strictObject({
     .refine((url) => /^rediss?:$/.test(new URL(url).protocol), { message: 'must start with redis:// or rediss://', abort: true })
     .refine((url) => new URL(url).password === '', 'must not contain a password; use passwordEnv'),
   passwordEnv: envVarName.optional(),
+  tls: tlsSchema.optional(),
 });
 
 export const profileSchema = z
@@ -38,6 +63,8 @@ export const profileSchema = z
     name: z.string().min(1).max(64).optional(),
     shards: z.array(shardSchema).min(1, 'must list at least one shard').max(256),
     redis: redisSchema,
+    /** Every shard and Redis must use TLS with a verified certificate, as if each said `tls.require`. */
+    requireTls: z.boolean().optional(),
   })
   .superRefine((profile, ctx) => {
     const seen = new Map<string, number>();
@@ -53,6 +80,7 @@ export const profileSchema = z
 
 export type ShardConfig = z.infer<typeof shardSchema>;
 export type RedisConfig = z.infer<typeof redisSchema>;
+export type TlsConfig = z.infer<typeof tlsSchema>;
 export type Profile = z.infer<typeof profileSchema>;
 
 /** Field names that would mean a secret was written into the profile in plain text. */
@@ -170,6 +198,17 @@ export function parseProfile(value: unknown): ProfileParse {
     ok: false,
     problems: parsed.error.issues.map((issue) => describeIssue(issue, value)),
   };
+}
+
+/**
+ * How one shard or Redis connects: TLS when its entry has a `tls` block, when its Redis URL is rediss://, or when
+ * TLS is required (by the entry or the profile's `requireTls`). Undefined means a plain connection.
+ */
+export function effectiveTls(entry: { tls?: TlsConfig; url?: string }, profile: Pick<Profile, 'requireTls'>): (TlsConfig & { require: boolean }) | undefined {
+  const required = entry.tls?.require === true || profile.requireTls === true;
+  const rediss = entry.url !== undefined && /^rediss:/i.test(entry.url);
+  if (!entry.tls && !rediss && !required) return undefined;
+  return { ...entry.tls, require: required };
 }
 
 export function shardLabel(shard: ShardConfig, index: number): string {

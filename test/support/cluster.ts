@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Profile } from '../../src/shared/profile';
 import { silentLogger } from '../../src/main/log';
+import type { SandboxTls } from '../../src/main/sandbox/planner';
 import { SandboxManager } from '../../src/main/sandbox/sandbox';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { createServices, type ServiceOptions, type StrataServices } from '../../src/main/services';
@@ -25,13 +26,15 @@ export interface TestClusterOptions {
   schema?: boolean;
   /** Options of the services (a clock, shorter timings); the profile, secrets and logger are the cluster's. */
   services?: Omit<ServiceOptions, 'profile' | 'secrets' | 'logger'>;
+  /** Servers that accept only TLS, with these certificates; the profile then connects with TLS required. */
+  tls?: SandboxTls;
 }
 
 /** Starts real mariadbd and redis-server processes in a fresh temp folder, through the same harness as `strata sandbox`. */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-test-'));
   const sandbox = new SandboxManager(silentLogger.scope('sandbox'));
-  const info = await sandbox.up({ dir, shards: options.shards ?? 2 });
+  const info = await sandbox.up({ dir, shards: options.shards ?? 2, ...(options.tls ? { tls: options.tls } : {}) });
   const services = createServices({ ...options.services, profile: info.profile, secrets: new EnvSecretResolver(), logger: silentLogger });
   try {
     if (options.schema ?? true) {

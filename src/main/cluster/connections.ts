@@ -1,9 +1,11 @@
 import { Redis } from 'ioredis';
+import { TLSSocket } from 'node:tls';
 import mysql, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import { redactRedisUrl, shardLabel, type Profile, type ShardConfig } from '../../shared/profile';
+import { effectiveTls, redactRedisUrl, shardLabel, type Profile, type ShardConfig } from '../../shared/profile';
 import { shardForSite } from '../../shared/routing';
 import type { SecretResolver } from '../secrets';
+import { mysqlSslOptions, readTlsMaterial, redisTlsError, redisTlsOptions, tlsError } from './tls';
 
 export interface ShardHandle {
   index: number;
@@ -144,6 +146,7 @@ export class ShardSession {
 export class ClusterConnections {
   private readonly pools = new Map<number, Promise<Pool>>();
   private redisConnection: Redis | undefined;
+  private redisTlsFailure: StrataError | undefined;
   private redisPassword: Promise<string | undefined> | undefined;
   private disposed = false;
   readonly shards: readonly ShardHandle[];
@@ -283,8 +286,10 @@ export class ClusterConnections {
   }
 
   private createRedis(password: string | undefined): Redis {
+    const tls = effectiveTls(this.profile.redis, this.profile);
     const client = new Redis(this.profile.redis.url, {
       password,
+      ...(tls ? { tls: redisTlsOptions(readTlsMaterial(tls, `Redis ${this.redisLabel()}`)) } : {}),
       lazyConnect: true,
       connectTimeout: this.options.connectTimeoutMs ?? 3000,
       maxRetriesPerRequest: 1,
@@ -292,13 +297,31 @@ export class ClusterConnections {
       retryStrategy: (attempt) => (attempt > 3 ? null : Math.min(attempt * 200, 1000)),
     });
     // Errors surface on the commands that fail; an unhandled 'error' event would crash the host.
-    client.on('error', () => {});
+    client.on('error', (error: unknown) => {
+      // A refused handshake only shows here (commands fail with a retry-limit error), so it is kept for describeRedisError.
+      if (tls) this.redisTlsFailure = redisTlsError(error, `Redis ${this.redisLabel()}`, this.options.connectTimeoutMs ?? 3000) ?? this.redisTlsFailure;
+    });
+    client.on('ready', () => (this.redisTlsFailure = undefined));
     return client;
+  }
+
+  /** The TLS failure behind a failed Redis command, if its connection was refused at the handshake; else `error` as is. */
+  describeRedisError(error: unknown): unknown {
+    return tlsError(error, `Redis ${this.redisLabel()}`) ?? this.redisTlsFailure ?? error;
+  }
+
+  /** The protocol and cipher of the Redis connection ("TLSv1.3 TLS_AES_256_GCM_SHA384"), or undefined when it is plain. */
+  redisTlsInUse(): string | undefined {
+    const stream = (this.redisConnection as { stream?: unknown } | undefined)?.stream;
+    if (!(stream instanceof TLSSocket) || !stream.encrypted) return undefined;
+    return `${stream.getProtocol() ?? 'TLS'} ${stream.getCipher().standardName}`;
   }
 
   private async createPool(handle: ShardHandle): Promise<Pool> {
     const password = await this.secrets.resolve(handle.config, handle.label);
+    const tls = effectiveTls(handle.config, this.profile);
     const options: PoolOptions = {
+      ...(tls ? { ssl: mysqlSslOptions(readTlsMaterial(tls, handle.label)) } : {}),
       host: handle.config.host,
       port: handle.config.port,
       user: handle.config.user,
@@ -337,6 +360,8 @@ export function describeShardError(error: unknown, handle: ShardHandle): StrataE
   if (error instanceof StrataError) return error;
   const driver = (error ?? {}) as DriverError;
   const where = `${handle.label} (${handle.config.host}:${handle.config.port})`;
+  const tls = tlsError(error, where);
+  if (tls) return tls;
   switch (driver.code) {
     case 'ECONNREFUSED':
       return new StrataError(ErrorCode.ShardUnreachable, `${where}: connection refused; is the server running?`, { cause: error });

@@ -92,11 +92,22 @@ export class ClusterStatusService implements StatusService {
     // Per-partition estimates: for a partitioned InnoDB table, TABLES.TABLE_ROWS counts each empty partition as one row.
     const totals = tableTotals(await readPartitionMetadata((sql, params) => this.connections.query(handle.index, sql, params), TABLE_NAMES));
     const schemaVersion = await this.readSchemaVersion(handle);
+    const tls = await this.readShardTls(handle);
     const tables = TABLE_NAMES.flatMap((name) => {
       const total = totals.get(name);
       return total ? [{ table: name, ...total }] : [];
     });
-    return { ...base, reachable: true, serverVersion: versionRow?.version, latencyMs, schemaVersion, tables };
+    return { ...base, reachable: true, serverVersion: versionRow?.version, latencyMs, schemaVersion, ...(tls ? { tls } : {}), tables };
+  }
+
+  /** What the server says about this session's TLS: empty Ssl_cipher means a plain connection. */
+  private async readShardTls(handle: ShardHandle): Promise<string | undefined> {
+    const rows = await this.connections.query<Array<{ Variable_name: string; Value: string }>>(
+      handle.index,
+      "SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')",
+    );
+    const value = (name: string) => rows.find((row) => row.Variable_name === name)?.Value ?? '';
+    return value('Ssl_cipher') ? `${value('Ssl_version') || 'TLS'} ${value('Ssl_cipher')}` : undefined;
   }
 
   private async readSchemaVersion(handle: ShardHandle): Promise<number | undefined> {
@@ -115,6 +126,10 @@ export class ClusterStatusService implements StatusService {
       return await withTimeout(this.readRedis(url), `Redis ${url}`);
     } catch (error) {
       this.log.warn('redis is down', error);
+      const described = this.connections.describeRedisError(error);
+      if (described instanceof StrataError && (described.code === ErrorCode.TlsFailed || described.code === ErrorCode.TlsFileRefused)) {
+        return { url, reachable: false, problem: { code: described.code, message: described.message } };
+      }
       const message = error instanceof StrataError ? error.message : `Redis ${url}: ${(error as Error).message}`;
       return { url, reachable: false, problem: { code: ErrorCode.RedisUnreachable, message } };
     }
@@ -133,6 +148,7 @@ export class ClusterStatusService implements StatusService {
       serverVersion: info.get('redis_version'),
       latencyMs,
       usedMemoryBytes: Number(info.get('used_memory') ?? 0),
+      ...(this.connections.redisTlsInUse() ? { tls: this.connections.redisTlsInUse() } : {}),
     };
   }
 }

@@ -12,6 +12,18 @@ export interface ServerBinaries {
   redis: string;
 }
 
+/**
+ * PEM files (absolute paths) for a sandbox whose servers accept only TLS: the CA that signed them, the servers'
+ * certificate and key, and optionally a client certificate the profile presents. Tests make them with openssl.
+ */
+export interface SandboxTls {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCert?: string;
+  clientKey?: string;
+}
+
 /** What `sandbox up` records in DIR/sandbox.json so a later `up` restarts the same data on the same ports. */
 export interface SandboxState {
   version: 1;
@@ -19,6 +31,7 @@ export interface SandboxState {
   database: string;
   shardPorts: number[];
   redisPort: number;
+  tls?: SandboxTls;
 }
 
 export interface ShardProcessPlan {
@@ -46,6 +59,8 @@ export interface SandboxPlan {
   profile: Profile;
   profilePath: string;
   statePath: string;
+  /** Set when the servers accept only TLS; the harness's own connections then use it too. */
+  tls?: SandboxTls;
 }
 
 export const SANDBOX_DATABASE = 'analytics';
@@ -65,6 +80,10 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
             args: ['--no-defaults', ...userArgs, `--datadir=${dataDir}`, `--tmpdir=${shardDir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
           }
         : { file: binaries.server, args: ['--no-defaults', ...userArgs, '--initialize-insecure', `--datadir=${dataDir}`, `--tmpdir=${shardDir}`] };
+    // require-secure-transport makes a plain connection fail, so a test proves the TLS it sees is not optional.
+    const tlsArgs = state.tls
+      ? [`--ssl-ca=${state.tls.ca}`, `--ssl-cert=${state.tls.cert}`, `--ssl-key=${state.tls.key}`, '--require-secure-transport=ON']
+      : [];
     const familyArgs =
       binaries.kind === 'mariadb'
         ? ['--innodb-log-file-size=256M']
@@ -98,6 +117,7 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
           '--innodb-flush-log-at-trx-commit=2',
           '--max-connections=300',
           '--local-infile=0',
+          ...tlsArgs,
           ...familyArgs,
         ],
       },
@@ -106,6 +126,9 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
   const redisDir = join(dir, 'redis');
   const redisPid = join(redisDir, 'redis.pid');
   const redisLog = join(redisDir, 'redis.log');
+  const clientTls = state.tls
+    ? { ca: state.tls.ca, require: true, ...(state.tls.clientCert && state.tls.clientKey ? { cert: state.tls.clientCert, key: state.tls.clientKey } : {}) }
+    : undefined;
   const profile: Profile = {
     name: `sandbox ${dir}`,
     shards: shards.map((shard) => ({
@@ -114,9 +137,14 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
       port: shard.port,
       user: 'root',
       database: state.database,
+      ...(clientTls ? { tls: clientTls } : {}),
     })),
-    redis: { url: `redis://127.0.0.1:${state.redisPort}/0` },
+    redis: clientTls ? { url: `rediss://127.0.0.1:${state.redisPort}/0`, tls: clientTls } : { url: `redis://127.0.0.1:${state.redisPort}/0` },
   };
+  // With TLS, Redis listens only on its TLS port; client certificates are checked when presented.
+  const redisPortArgs = state.tls
+    ? ['--port', '0', '--tls-port', String(state.redisPort), '--tls-cert-file', state.tls.cert, '--tls-key-file', state.tls.key, '--tls-ca-cert-file', state.tls.ca, '--tls-auth-clients', 'optional']
+    : ['--port', String(state.redisPort)];
   return {
     dir,
     shards,
@@ -127,11 +155,12 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
       logFile: redisLog,
       command: {
         file: binaries.redis,
-        args: ['--port', String(state.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir, '--pidfile', redisPid, '--logfile', redisLog],
+        args: [...redisPortArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir, '--pidfile', redisPid, '--logfile', redisLog],
       },
     },
     profile,
     profilePath: join(dir, 'profile.json'),
     statePath: join(dir, 'sandbox.json'),
+    ...(state.tls ? { tls: state.tls } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ErrorCode, StrataError } from '../../shared/errors';
@@ -125,17 +127,21 @@ export async function stopProcess(pid: number, timeoutMs = 60_000): Promise<void
   await waitFor(async () => !isProcessAlive(pid), 5000, 50);
 }
 
-/** A Redis PING over a raw socket, so readiness does not depend on a client library's retry policy. */
-export function redisPing(port: number): Promise<boolean> {
+/**
+ * A Redis PING over a raw socket, so readiness does not depend on a client library's retry policy; over TLS
+ * (verified against `tls.ca`) when the server listens only on TLS.
+ */
+export function redisPing(port: number, tls?: { ca: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new Socket();
+    const socket = tls ? connectTls({ host: '127.0.0.1', port, ca: readFileSync(tls.ca), rejectUnauthorized: true }) : new Socket();
     const finish = (result: boolean) => {
       socket.destroy();
       resolve(result);
     };
     socket.setTimeout(1000, () => finish(false));
     socket.once('error', () => finish(false));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    if (tls) socket.once('secureConnect', () => socket.write('PING\r\n'));
+    else socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     socket.once('data', (data) => finish(data.toString().startsWith('+PONG')));
   });
 }

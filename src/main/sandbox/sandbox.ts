@@ -1,11 +1,12 @@
 import mysql from 'mysql2/promise';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import type { Profile } from '../../shared/profile';
 import type { ScopedLogger } from '../log';
-import { planSandbox, SANDBOX_DATABASE, type SandboxPlan, type SandboxState, type ServerBinaries, type ShardProcessPlan } from './planner';
+import { planSandbox, SANDBOX_DATABASE, type SandboxPlan, type SandboxState, type SandboxTls, type ServerBinaries, type ShardProcessPlan } from './planner';
 import {
   findProgram,
   isPortFree,
@@ -30,6 +31,7 @@ const stateSchema = z.object({
   database: z.string(),
   shardPorts: z.array(z.number().int().min(1).max(65535)).min(1),
   redisPort: z.number().int().min(1).max(65535),
+  tls: z.object({ ca: z.string(), cert: z.string(), key: z.string(), clientCert: z.string().optional(), clientKey: z.string().optional() }).optional(),
 });
 
 export interface SandboxUpOptions {
@@ -37,6 +39,8 @@ export interface SandboxUpOptions {
   shards: number;
   /** First port to use (shards take base…base+N-1, Redis base+N); random free ports when absent. */
   basePort?: number;
+  /** Servers that accept only TLS, with these certificates (a new sandbox only; an existing one keeps its own). */
+  tls?: SandboxTls;
   onProgress?: (message: string) => void;
 }
 
@@ -85,9 +89,15 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-async function pingShard(port: number): Promise<boolean> {
+/** The harness's own root connection to a shard; over TLS, verified against the sandbox's CA, when the sandbox has it. */
+function adminConnection(port: number, tls: SandboxTls | undefined, connectTimeout?: number) {
+  const ssl = tls ? { ssl: { ca: readFileSync(tls.ca), rejectUnauthorized: true } } : {};
+  return mysql.createConnection({ host: '127.0.0.1', port, user: 'root', ...(connectTimeout ? { connectTimeout } : {}), ...ssl });
+}
+
+async function pingShard(port: number, tls: SandboxTls | undefined): Promise<boolean> {
   try {
-    const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });
+    const connection = await adminConnection(port, tls, 1000);
     await connection.query('SELECT 1');
     await connection.end();
     return true;
@@ -143,7 +153,7 @@ export class SandboxManager {
       progress('starting servers');
       await settleAll([
         ...plan.shards.map(async (shard) => {
-          const pid = await this.startShardProcess(shard);
+          const pid = await this.startShardProcess(shard, plan.tls);
           if (pid) started.push(pid);
         }),
         (async () => {
@@ -151,7 +161,7 @@ export class SandboxManager {
           if (pid) started.push(pid);
         })(),
       ]);
-      await Promise.all(plan.shards.map((shard) => this.createDatabase(shard.port, state.database)));
+      await Promise.all(plan.shards.map((shard) => this.createDatabase(shard.port, state.database, plan.tls)));
       await writeFile(plan.statePath, `${JSON.stringify(state, null, 2)}\n`);
       await writeFile(plan.profilePath, `${JSON.stringify(plan.profile, null, 2)}\n`);
     } catch (error) {
@@ -203,7 +213,7 @@ export class SandboxManager {
     if (!(await isPortFree(shard.port)) && !(await ownedPid(shard.pidFile, shard.dataDir))) {
       throw new StrataError(ErrorCode.PortInUse, `port ${shard.port} (shard${index}) is in use by another process`);
     }
-    await this.startShardProcess(shard);
+    await this.startShardProcess(shard, plan.tls);
   }
 
   /** Stops Redis, as an outage would; it keeps nothing on disk, so it comes back empty. Used by fault tests. */
@@ -252,7 +262,14 @@ export class SandboxManager {
       options.basePort !== undefined
         ? Array.from({ length: options.shards + 1 }, (_, offset) => (options.basePort as number) + offset)
         : await pickFreePorts(options.shards + 1);
-    return { version: 1, kind: binaries.kind, database: SANDBOX_DATABASE, shardPorts: ports.slice(0, options.shards), redisPort: ports[options.shards] as number };
+    return {
+      version: 1,
+      kind: binaries.kind,
+      database: SANDBOX_DATABASE,
+      shardPorts: ports.slice(0, options.shards),
+      redisPort: ports[options.shards] as number,
+      ...(options.tls ? { tls: options.tls } : {}),
+    };
   }
 
   /** Every port must be free or already served by this sandbox's own process, before anything starts. */
@@ -275,11 +292,11 @@ export class SandboxManager {
   }
 
   /** Returns the pid it started, or undefined when the shard was already running. */
-  private async startShardProcess(shard: ShardProcessPlan): Promise<number | undefined> {
+  private async startShardProcess(shard: ShardProcessPlan, tls: SandboxTls | undefined): Promise<number | undefined> {
     if (await ownedPid(shard.pidFile, shard.dataDir)) return undefined;
     const pid = spawnDetached(shard.serverCommand.file, shard.serverCommand.args);
-    const ready = await waitFor(async () => (await pingShard(shard.port)) || !(await this.alive(pid)), READY_TIMEOUT_MS, 50);
-    if (!ready || !(await pingShard(shard.port))) {
+    const ready = await waitFor(async () => (await pingShard(shard.port, tls)) || !(await this.alive(pid)), READY_TIMEOUT_MS, 50);
+    if (!ready || !(await pingShard(shard.port, tls))) {
       await stopProcess(pid, 5000);
       throw new StrataError(ErrorCode.SandboxStartFailed, `shard${shard.index} did not start on port ${shard.port}: ${(await tailOf(shard.errorLog, 3)) || 'no error log'}`);
     }
@@ -289,8 +306,8 @@ export class SandboxManager {
   private async startRedis(plan: SandboxPlan): Promise<number | undefined> {
     if (await ownedPid(plan.redis.pidFile, redisMarker(plan))) return undefined;
     const pid = spawnDetached(plan.redis.command.file, plan.redis.command.args);
-    const ready = await waitFor(async () => (await redisPing(plan.redis.port)) || !(await this.alive(pid)), READY_TIMEOUT_MS, 50);
-    if (!ready || !(await redisPing(plan.redis.port))) {
+    const ready = await waitFor(async () => (await redisPing(plan.redis.port, plan.tls)) || !(await this.alive(pid)), READY_TIMEOUT_MS, 50);
+    if (!ready || !(await redisPing(plan.redis.port, plan.tls))) {
       await stopProcess(pid, 5000);
       throw new StrataError(ErrorCode.SandboxStartFailed, `redis did not start on port ${plan.redis.port}: ${(await tailOf(plan.redis.logFile, 3)) || 'no log'}`);
     }
@@ -301,8 +318,8 @@ export class SandboxManager {
     return isProcessAlive(pid);
   }
 
-  private async createDatabase(port: number, database: string): Promise<void> {
-    const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
+  private async createDatabase(port: number, database: string, tls: SandboxTls | undefined): Promise<void> {
+    const connection = await adminConnection(port, tls);
     try {
       await connection.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     } finally {

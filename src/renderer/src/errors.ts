@@ -20,6 +20,8 @@ const WORDS: Record<ErrorCodeName, string> = {
   RedisUnreachable: 'Redis unreachable',
   UnknownShard: 'No such shard',
   ShardTimeout: 'Shard did not answer in time',
+  TlsFailed: 'TLS connection refused',
+  TlsFileRefused: 'TLS certificate or key file refused',
   BinaryMissing: 'Server program not installed',
   PortInUse: 'Port already in use',
   SandboxStartFailed: 'Sandbox did not start',
