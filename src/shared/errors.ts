@@ -45,6 +45,7 @@ export const ErrorCode = {
   ShardTimeout: 3006,
   TlsFailed: 3007,
   TlsFileRefused: 3008,
+  RedisAuthFailed: 3009,
   // 4xxx: sandbox
   BinaryMissing: 4001,
   PortInUse: 4002,

@@ -147,6 +147,8 @@ export class ClusterConnections {
   private readonly pools = new Map<number, Promise<Pool>>();
   private redisConnection: Redis | undefined;
   private redisTlsFailure: StrataError | undefined;
+  /** The last error the Redis connection reported; a failed command's own error rarely says why. */
+  private redisConnectFailure: unknown;
   private redisPassword: Promise<string | undefined> | undefined;
   private disposed = false;
   readonly shards: readonly ShardHandle[];
@@ -300,14 +302,25 @@ export class ClusterConnections {
     client.on('error', (error: unknown) => {
       // A refused handshake only shows here (commands fail with a retry-limit error), so it is kept for describeRedisError.
       if (tls) this.redisTlsFailure = redisTlsError(error, `Redis ${this.redisLabel()}`, this.options.connectTimeoutMs ?? 3000) ?? this.redisTlsFailure;
+      this.redisConnectFailure = error;
     });
-    client.on('ready', () => (this.redisTlsFailure = undefined));
+    client.on('ready', () => {
+      this.redisTlsFailure = undefined;
+      this.redisConnectFailure = undefined;
+    });
     return client;
   }
 
-  /** The TLS failure behind a failed Redis command, if its connection was refused at the handshake; else `error` as is. */
-  describeRedisError(error: unknown): unknown {
-    return tlsError(error, `Redis ${this.redisLabel()}`) ?? this.redisTlsFailure ?? error;
+  /**
+   * Why a Redis command failed, as one coded line naming the (redacted) URL: the TLS failure if the handshake was
+   * refused, else what the connection last reported (refused, wrong password…). ioredis itself only says
+   * "Connection is closed." or "Reached the max retries per request limit" and keeps the cause on its 'error' event.
+   */
+  describeRedisError(error: unknown): StrataError {
+    const tls = tlsError(error, `Redis ${this.redisLabel()}`) ?? this.redisTlsFailure;
+    if (tls) return tls;
+    if (error instanceof StrataError) return error;
+    return describeRedisFailure(this.redisConnectFailure ?? error, this.redisLabel(), this.profile.redis.passwordEnv, error);
   }
 
   /** The protocol and cipher of the Redis connection ("TLSv1.3 TLS_AES_256_GCM_SHA384"), or undefined when it is plain. */
@@ -349,6 +362,41 @@ interface DriverError {
   code?: string;
   errno?: number;
   message?: string;
+}
+
+/**
+ * Maps an ioredis failure to a coded line: `cause` is what the connection reported (its 'error' event), `error`
+ * the command's own failure, used when the connection reported nothing.
+ */
+export function describeRedisFailure(cause: unknown, url: string, passwordEnv: string | undefined, error: unknown = cause): StrataError {
+  const where = `Redis ${url}`;
+  const driver = (cause ?? {}) as DriverError;
+  const message = driver.message ?? String(cause);
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) {
+    const source = passwordEnv ? `the password in ${passwordEnv}` : 'the password';
+    return new StrataError(ErrorCode.RedisAuthFailed, `${where}: the server refused the login: ${source} is wrong`, { cause: error });
+  }
+  if (/NOAUTH/.test(message)) {
+    return new StrataError(ErrorCode.RedisAuthFailed, `${where}: the server asks for a password and the profile gives none (name its variable in redis.passwordEnv)`, { cause: error });
+  }
+  switch (driver.code) {
+    case 'ECONNREFUSED':
+      return new StrataError(ErrorCode.RedisUnreachable, `${where}: connection refused; is the server running?`, { cause: error });
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new StrataError(ErrorCode.RedisUnreachable, `${where}: no answer (${driver.code})`, { cause: error });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StrataError(ErrorCode.RedisUnreachable, `${where}: host name not found`, { cause: error });
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new StrataError(ErrorCode.RedisUnreachable, `${where}: connection lost`, { cause: error });
+  }
+  if (/max retries per request|Connection is closed|connect ETIMEDOUT/i.test(message)) {
+    return new StrataError(ErrorCode.RedisUnreachable, `${where}: no answer (the connection closed before a reply)`, { cause: error });
+  }
+  return new StrataError(ErrorCode.RedisUnreachable, `${where}: ${message.split('\n')[0]}`, { cause: error });
 }
 
 function shardAddress(handle: ShardHandle): string {

@@ -127,11 +127,7 @@ export class ClusterStatusService implements StatusService {
     } catch (error) {
       this.log.warn('redis is down', error);
       const described = this.connections.describeRedisError(error);
-      if (described instanceof StrataError && (described.code === ErrorCode.TlsFailed || described.code === ErrorCode.TlsFileRefused)) {
-        return { url, reachable: false, problem: { code: described.code, message: described.message } };
-      }
-      const message = error instanceof StrataError ? error.message : `Redis ${url}: ${(error as Error).message}`;
-      return { url, reachable: false, problem: { code: ErrorCode.RedisUnreachable, message } };
+      return { url, reachable: false, problem: { code: described.code, message: described.message } };
     }
   }
 

@@ -208,8 +208,9 @@ export class RedisShardActivities implements ShardActivityRegistry {
       if (client.status === 'end') await client.connect().catch(() => {});
       return await work(client);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new StrataError(ErrorCode.RedisUnreachable, `Redis ${this.connections.redisLabel()}: cannot reach the shard activity registry (${message})`, { cause: error });
+      const described = this.connections.describeRedisError(error);
+      const cause = described.message.replace(`Redis ${this.connections.redisLabel()}: `, '');
+      throw new StrataError(described.code, `Redis ${this.connections.redisLabel()}: cannot reach the shard activity registry (${cause})`, { cause: error });
     }
   }
 }

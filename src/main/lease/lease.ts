@@ -159,8 +159,8 @@ export class RedisLease implements ClusterLease {
       if (client.status === 'end') await client.connect().catch(() => {});
       return await work(client);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new StrataError(ErrorCode.LeaseUnavailable, `Redis ${this.connections.redisLabel()}: cannot reach the scheduler lease (${message})`, { cause: error });
+      const cause = this.connections.describeRedisError(error).message.replace(`Redis ${this.connections.redisLabel()}: `, '');
+      throw new StrataError(ErrorCode.LeaseUnavailable, `Redis ${this.connections.redisLabel()}: cannot reach the scheduler lease (${cause})`, { cause: error });
     }
   }
 }

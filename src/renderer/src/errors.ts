@@ -22,6 +22,7 @@ const WORDS: Record<ErrorCodeName, string> = {
   ShardTimeout: 'Shard did not answer in time',
   TlsFailed: 'TLS connection refused',
   TlsFileRefused: 'TLS certificate or key file refused',
+  RedisAuthFailed: 'Redis refused the login',
   BinaryMissing: 'Server program not installed',
   PortInUse: 'Port already in use',
   SandboxStartFailed: 'Sandbox did not start',

@@ -30,7 +30,7 @@ export function PartialResultBanner({ missing, what, testId = 'partial-result' }
       color="orange"
       variant="light"
       radius="md"
-      title={`Partial result: ${what} lacks ${names}, which could not be read`}
+      title={`Partial result: ${names} could not be read; ${what} below leaves ${missing.length === 1 ? 'it' : 'them'} out`}
     >
       <Stack gap={2}>
         {missing.map((shard) => (
