@@ -6,6 +6,7 @@ import { parseUtcOption, shortTime, wholeNumberOption } from '../../src/cli/inpu
 import { buildFullProgram } from '../../src/cli/program';
 import { ErrorCode, StrataError } from '../../src/shared/errors';
 import type { CliContext } from '../../src/cli/context';
+import { describeRedisFailure } from '../../src/main/cluster/connections';
 import type { Logger } from '../../src/main/log';
 
 const NOW = new Date('2026-12-02T06:00:00Z');
@@ -97,5 +98,29 @@ describe('partial results', () => {
     expect(reportPartial({ setExitCode: (code: number) => (exitCode = code) }, 'the dry run', [])).toBe(false);
     expect(exitCode).toBe(0);
     expect(stderr.text()).toBe('');
+  });
+});
+
+describe('Redis failures as the CLI prints them', () => {
+  const url = 'redis://10.0.0.9:6379/0';
+  const described = (cause: unknown, passwordEnv?: string) => describeRedisFailure(cause, url, passwordEnv, new Error('Connection is closed.'));
+
+  it('names the URL and the cause the connection reported, never the driver\'s retry text', () => {
+    expect(described(Object.assign(new Error('connect ECONNREFUSED 10.0.0.9:6379'), { code: 'ECONNREFUSED' }))).toMatchObject({
+      code: ErrorCode.RedisUnreachable,
+      message: 'Redis redis://10.0.0.9:6379/0: connection refused; is the server running?',
+    });
+    expect(described(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'))).toMatchObject({
+      code: ErrorCode.RedisUnreachable,
+      message: 'Redis redis://10.0.0.9:6379/0: no answer (the connection closed before a reply)',
+    });
+  });
+
+  it('tells a wrong password (naming its variable) from a password the profile does not give', () => {
+    expect(described(new Error('WRONGPASS invalid username-password pair or user is disabled.'), 'STRATA_REDIS_PASSWORD')).toMatchObject({
+      code: ErrorCode.RedisAuthFailed,
+      message: 'Redis redis://10.0.0.9:6379/0: the server refused the login: the password in STRATA_REDIS_PASSWORD is wrong',
+    });
+    expect(described(new Error('NOAUTH Authentication required.'))).toMatchObject({ code: ErrorCode.RedisAuthFailed, message: expect.stringMatching(/asks for a password and the profile gives none/) });
   });
 });
