@@ -136,16 +136,39 @@ function progressDisplay(mode: 'bar' | 'none'): { update(progress: BackfillProgr
   };
 }
 
-/** Starts or resumes, shows progress until it ends, and turns Ctrl-C into a cancel that rolls the current window back. */
-async function runToEnd(services: StrataServices, begin: () => Promise<BackfillRun>, json: boolean | undefined): Promise<BackfillOutcome> {
+/** The exit code after SIGTERM stopped a backfill (128 + 15, as a shell reports a process SIGTERM ended). */
+const EXIT_TERMINATED = 143;
+
+/** How a backfill this CLI ran ended, and the signal that stopped it, if one did. */
+interface RunEnd {
+  outcome: BackfillOutcome;
+  stoppedBy?: NodeJS.Signals;
+}
+
+const exitCodeOf = (signal: NodeJS.Signals | undefined) => (signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_CANCELLED);
+
+/**
+ * Starts or resumes, shows progress until it ends, and turns Ctrl-C or SIGTERM into a cancel that rolls the current
+ * window back (the backfill becomes cancelled and resumable). A second signal exits at once: the row then counts
+ * as interrupted (this process is gone), still resumable, and the lease lapses on its own.
+ */
+async function runToEnd(services: StrataServices, begin: () => Promise<BackfillRun>, json: boolean | undefined): Promise<RunEnd> {
   const display = progressDisplay(!json && process.stderr.isTTY ? 'bar' : 'none');
   let backfillId: number | undefined;
-  let interrupted = false;
-  const onInterrupt = () => {
-    interrupted = true;
+  let stoppedBy: NodeJS.Signals | undefined;
+  const cancel = () => {
     if (backfillId !== undefined) services.backfill.cancel(backfillId).catch(() => {});
   };
-  process.on('SIGINT', onInterrupt);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy) {
+      display.stop();
+      process.exit(exitCodeOf(signal));
+    }
+    stoppedBy = signal;
+    cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const unsubscribe = services.backfill.onProgress((progress) => {
     if (progress.backfillId === backfillId) display.update(progress);
   });
@@ -153,18 +176,19 @@ async function runToEnd(services: StrataServices, begin: () => Promise<BackfillR
     const run = await begin();
     backfillId = run.record.id;
     if (!json) process.stderr.write(`backfill ${backfillId}: ${run.record.windowsTotal - run.record.windowsDone} windows to go (Ctrl-C cancels; --resume ${backfillId} continues)\n`);
-    if (interrupted) onInterrupt();
-    return await run.finished;
+    if (stoppedBy) cancel();
+    return { outcome: await run.finished, stoppedBy };
   } finally {
     display.stop();
     unsubscribe();
-    process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
 
-function finish(context: CliContext, outcome: BackfillOutcome, json: boolean | undefined): void {
+function finish(context: CliContext, { outcome, stoppedBy }: RunEnd, json: boolean | undefined): void {
   context.print(json, outcome, () => formatBackfillOutcome(outcome));
-  if (outcome.record.state === 'cancelled') context.setExitCode(EXIT_CANCELLED);
+  if (outcome.record.state === 'cancelled') context.setExitCode(exitCodeOf(stoppedBy));
   else if (outcome.record.state !== 'done') context.setExitCode(1);
 }
 

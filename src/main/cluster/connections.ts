@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import mysql, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
@@ -41,6 +42,8 @@ export interface ConnectionOptions {
 
 /** A KILL QUERY sent for a session that is being closed gets this long: it is a courtesy to a live server. */
 const KILL_DEADLINE_MS = 5000;
+/** How long dispose() waits for pools to end and sockets to close before it destroys them. */
+const CLOSE_WAIT_MS = 1000;
 
 /**
  * Settles with `work`, or rejects with `expired()` once `timeoutMs` has passed; `work` may then settle late or
@@ -53,6 +56,20 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number, expired: () => Err
     timer = setTimeout(() => reject(expired()), timeoutMs);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Settles with `work`, or rejects as cancelled once `signal` aborts, after `onAbort` (which disposes of a late result). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      onAbort();
+      reject(new StrataError(ErrorCode.Cancelled, 'cancelled'));
+    };
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 function seconds(ms: number): string {
@@ -145,6 +162,8 @@ export class ShardSession {
  */
 export class ClusterConnections {
   private readonly pools = new Map<number, Promise<Pool>>();
+  /** Every open shard socket, so dispose() can close those a frozen server never lets close. */
+  private readonly sockets = new Set<Socket>();
   private redisConnection: Redis | undefined;
   private redisTlsFailure: StrataError | undefined;
   /** The last error the Redis connection reported; a failed command's own error rarely says why. */
@@ -196,7 +215,7 @@ export class ClusterConnections {
    * Statements that must share a session (a transaction, a named lock) use `session()` instead.
    */
   async query<T = unknown>(index: number, sql: string, params: unknown[] = [], options: StatementOptions = {}): Promise<T> {
-    const session = await this.session(index);
+    const session = await this.session(index, { timeoutMs: Math.min(this.deadline(), this.deadline(options)) });
     try {
       return await session.query<T>(sql, params, options);
     } finally {
@@ -207,18 +226,19 @@ export class ClusterConnections {
   /**
    * A pooled session on a shard for statements that must run on one connection; each of its statements has a
    * deadline as with `query`. Getting it (connecting, or waiting for a free connection of the pool) is bounded by
-   * the read deadline. The caller must `release()` it, or `destroy()` it when its state is unknown; `abort()` ends a
-   * statement in flight at once (a cancel).
+   * `timeoutMs` (default the read deadline) and by `signal` (a cancel). The caller must `release()` it, or
+   * `destroy()` it when its state is unknown; `abort()` ends a statement in flight at once (a cancel).
    */
-  async session(index: number): Promise<ShardSession> {
+  async session(index: number, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ShardSession> {
     const handle = this.shard(index);
-    const timeoutMs = this.deadline();
+    const timeoutMs = options.timeoutMs ?? this.deadline();
     try {
       const acquiring = this.pool(index).then((pool) => pool.getConnection());
-      const connection = await withDeadline(acquiring, timeoutMs, () => {
-        // A connection that arrives after the deadline goes straight back.
-        acquiring.then((late) => late.release(), () => {});
-        return new StrataError(ErrorCode.ShardTimeout, `${shardAddress(handle)}: no connection within ${seconds(timeoutMs)} (the read deadline)`);
+      // A connection that arrives after the deadline or the cancel goes straight back.
+      const giveBack = () => void acquiring.then((late) => late.release(), () => {});
+      const connection = await withDeadline(untilAborted(acquiring, options.signal, giveBack), timeoutMs, () => {
+        giveBack();
+        return new StrataError(ErrorCode.ShardTimeout, `${shardAddress(handle)}: no connection within ${seconds(timeoutMs)}`);
       });
       return new ShardSession(handle, connection, this);
     } catch (error) {
@@ -278,13 +298,24 @@ export class ClusterConnections {
     this.disposed = true;
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.allSettled(pools.map(async (pool) => (await pool).end()));
+    // A pool whose server froze never finishes ending, and its sockets would keep the process alive: bounded.
+    await Promise.allSettled(pools.map(async (pool) => withDeadline((await pool).end(), CLOSE_WAIT_MS, () => new Error('the pool did not end in time'))));
+    await this.closeSockets();
     if (this.redisConnection) {
       const client = this.redisConnection;
       this.redisConnection = undefined;
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     }
+  }
+
+  /** Gives every shard socket a moment to close after QUIT, then destroys those a server never answered. */
+  private async closeSockets(): Promise<void> {
+    const open = [...this.sockets];
+    if (open.length === 0) return;
+    const closed = Promise.all(open.map((socket) => new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve)))));
+    await withDeadline(closed, CLOSE_WAIT_MS, () => new Error('sockets still open')).catch(() => {});
+    for (const socket of open) socket.destroy();
   }
 
   private createRedis(password: string | undefined): Redis {
@@ -353,6 +384,11 @@ export class ClusterConnections {
     // All times are UTC: every session agrees, whatever the server's own time zone.
     pool.pool.on('connection', (connection) => {
       connection.query("SET time_zone = '+00:00'");
+      const socket = (connection as unknown as { stream?: Socket }).stream;
+      if (socket) {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+      }
     });
     return pool;
   }

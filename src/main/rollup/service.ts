@@ -331,9 +331,11 @@ export class ClusterRollupService implements RollupService {
     const report: ShardRollupReport = { shard: handle.index, shardName: handle.label, watermarkBefore: null, watermarkAfter: null, windows: [] };
     let writer: ShardSession | undefined;
     try {
-      writer = await this.connections.session(handle.index);
+      writer = await this.connections.session(handle.index, { signal: context.signal });
       const session = writer;
       const query: ShardQuery = (sql, params) => session.query(sql, params);
+      // A cancel also ends the reads before the first window (a shard that stopped answering hangs there first).
+      context.active.add(session);
       for (const sql of sessionSetupSql(this.tuning.sessionTempTableBytes, this.tuning.sqlSketchBytes)) await query(sql);
       const states = await this.levelStates(query);
       const spec = LEVELS[context.level];
@@ -351,6 +353,7 @@ export class ClusterRollupService implements RollupService {
         if (!state.watermark) cursor.beginsAt = due.continueFrom;
         if (due.lostBefore) this.log.warn(`${handle.label}: ${context.level} watermark ${iso(state.watermark)} is older than retention holds; continuing from ${iso(due.lostBefore)}`);
       }
+      context.active.delete(session);
       for (const [index, window] of windows.entries()) {
         if (context.signal.aborted) {
           report.problem = { code: ErrorCode.Cancelled, message: `cancelled before the window ${window.start.toISOString()}` };
@@ -377,7 +380,8 @@ export class ClusterRollupService implements RollupService {
       const failure = describeShardError(error, handle);
       this.log.warn(`rollup ${context.level} could not run on ${handle.label}`, failure);
       report.problem = asProblem(failure);
-      if (report.windows.length === 0) await this.recordUnreachable(handle, context, now, rangeWindows?.[0], failure);
+      // A cancel before the first window ran nothing: no failed run is recorded for a window never attempted.
+      if (report.windows.length === 0 && !context.signal.aborted) await this.recordUnreachable(handle, context, now, rangeWindows?.[0], failure);
     }
     return report;
   }
@@ -498,7 +502,7 @@ export class ClusterRollupService implements RollupService {
    */
   private async mergeWindow(handle: ShardHandle, writer: ShardSession, context: RunContext, window: RollupWindow): Promise<{ rowsRead: number; rowsWritten: number }> {
     const spec = LEVELS[context.level];
-    const reader = await this.connections.session(handle.index);
+    const reader = await this.connections.session(handle.index, { signal: context.signal });
     context.active.add(reader);
     const accumulator = new SketchAccumulator();
     let batch: unknown[][] = [];
