@@ -5,6 +5,7 @@ import { RedisLease, type ClusterLease, type LeaseGrant } from '../../src/main/l
 import { silentLogger } from '../../src/main/log';
 import { advanceWatermark } from '../../src/main/rollup/watermark';
 import { EnvSecretResolver } from '../../src/main/secrets';
+import { ErrorCode } from '../../src/shared/errors';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
 import { ageKey, waitFor } from '../support/time';
@@ -22,6 +23,7 @@ function countingRenewals(lease: ClusterLease) {
     ttlMs: lease.ttlMs,
     identity: lease.identity,
     tryAcquire: () => lease.tryAcquire(),
+    retoken: (grant) => lease.retoken(grant),
     renew: async (grant) => {
       const renewed = await lease.renew(grant);
       answered.push(renewed);
@@ -152,6 +154,34 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
     await b.lease.release(grantB);
   });
 
+  it('hands out a token above every watermark and every token before, even when Redis and the counter forgot them', async () => {
+    const a = contender('a', TTL_MS, 'forgetful');
+    await moveWatermark(a.connections, new Date('2020-01-01T00:00:00Z'), 40, 'an older scheduler');
+    const first = (await a.lease.tryAcquire()) as LeaseGrant;
+    expect(first.holder.token).toBe(41);
+    expect(await a.lease.release(first)).toBe(true);
+    // Redis restarted without persistence: its counter is gone. The control shard still knows 41.
+    await cluster.services.connections.redis().del('strata:lease:forgetful:fencing-token');
+    const second = (await a.lease.tryAcquire()) as LeaseGrant;
+    expect(second.holder.token).toBe(42);
+    expect(await a.lease.status()).toMatchObject({ holder: second.holder, lastToken: 42 });
+    expect(await a.lease.release(second)).toBe(true);
+  });
+
+  it('takes a new, higher token for a held lease when a watermark passed it, and only while it holds the lease', async () => {
+    const a = contender('a', TTL_MS, 'retoken');
+    const grant = (await a.lease.tryAcquire()) as LeaseGrant;
+    // A shard that was away when the lease was taken comes back holding a higher token.
+    await moveWatermark(a.connections, new Date('2020-02-01T00:00:00Z'), grant.holder.token + 5, 'a shard that was away');
+    const next = (await a.lease.retoken(grant)) as LeaseGrant;
+    expect(next.holder).toEqual({ ...grant.holder, token: grant.holder.token + 6 });
+    expect(await a.lease.renew(grant)).toBe(false);
+    expect(await a.lease.renew(next)).toBe(true);
+    expect(await a.lease.retoken(grant)).toBeUndefined();
+    expect((await a.lease.status()).holder).toEqual(next.holder);
+    expect(await a.lease.release(next)).toBe(true);
+  });
+
   it("rejects a stale holder's watermark write after a newer holder moved it", async () => {
     const a = contender('a', TTL_MS, 'scheduler');
     const b = contender('b', 10_000, 'scheduler');
@@ -179,5 +209,20 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ held: true, holder: { host: 'b-host', token: n + 1 }, lastToken: n + 1 });
     await b.lease.release(grantB);
+  });
+
+  it('is not taken while the control shard is down, and says why instead of naming a holder', async () => {
+    const a = contender('a', TTL_MS, 'scheduler');
+    await cluster.stopShard(0);
+    try {
+      await expect(a.lease.tryAcquire()).rejects.toMatchObject({ code: ErrorCode.LeaseUnavailable, message: expect.stringMatching(/the lease is not taken: its fencing token is recorded on the control shard shard0, which did not answer/) });
+      expect((await a.lease.status()).held).toBe(false);
+      const run = await runCli(['rollup', '--level', 'hourly', '--profile', cluster.profilePath]);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(/the lease is not taken: its fencing token is recorded on the control shard/);
+      expect(run.stderr).not.toMatch(/held by/);
+    } finally {
+      await cluster.startShard(0);
+    }
   });
 });

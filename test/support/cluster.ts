@@ -16,6 +16,9 @@ export interface TestCluster {
   services: StrataServices;
   stopShard(index: number): Promise<void>;
   startShard(index: number): Promise<void>;
+  /** Stops redis-server; it runs without persistence, so it starts again empty. */
+  stopRedis(): Promise<void>;
+  startRedis(): Promise<void>;
   /** Disposes the services, stops every server and deletes the folder. */
   down(): Promise<void>;
 }
@@ -54,6 +57,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     services,
     stopShard: (index) => sandbox.stopShard(dir, index),
     startShard: (index) => sandbox.startShard(dir, index),
+    stopRedis: () => sandbox.stopRedisServer(dir),
+    startRedis: () => sandbox.startRedisServer(dir),
     async down() {
       await services.dispose();
       await sandbox.down(dir);

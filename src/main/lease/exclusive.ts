@@ -36,6 +36,13 @@ export async function runUnderLease<T>(
   try {
     if (!grant) {
       await keeper.stop();
+      const failure = keeper.lastFailure();
+      if (failure) {
+        // Not held by anyone: taking it failed (Redis or the control shard did not answer). Say so, not "held".
+        if (whenHeld === 'refuse') throw failure;
+        log.warn(`could not take the scheduler lease (${failure instanceof Error ? failure.message : String(failure)}); running without a fencing token, so watermarks may not move`);
+        return await work(undefined, signal);
+      }
       const status = await lease.status();
       const holder = status.holder ? `${status.holder.host} (pid ${status.holder.pid}, since ${status.holder.acquiredAt})` : 'another scheduler';
       if (whenHeld === 'refuse') {

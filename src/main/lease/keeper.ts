@@ -28,6 +28,7 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> | undefined;
   private running = false;
+  private failure: unknown;
   private readonly tickMs: number;
 
   constructor(
@@ -40,6 +41,36 @@ export class LeaseKeeper {
   /** The grant this keeper holds right now, if any. */
   current(): LeaseGrant | undefined {
     return this.grant;
+  }
+
+  /** Why the last attempt to take the lease failed (Redis or the control shard did not answer); cleared by a success. */
+  lastFailure(): unknown {
+    return this.failure;
+  }
+
+  /**
+   * Takes a new, higher fencing token for the lease held now, when a watermark turned out to hold a higher one than
+   * this grant (a shard that was away when the lease was taken). The owner hears it as a new acquisition.
+   */
+  async retoken(grant: LeaseGrant): Promise<void> {
+    if (this.grant !== grant || !this.running) return;
+    const asked = performance.now();
+    let next: LeaseGrant | undefined;
+    try {
+      next = await this.lease.retoken(grant);
+    } catch (error) {
+      this.options.log.warn(`could not take a new fencing token for the lease (token ${grant.holder.token}); keeping it`, error);
+      return;
+    }
+    if (this.grant !== grant) return;
+    if (!next) {
+      this.lose(grant, 'taken');
+      return;
+    }
+    this.grant = next;
+    this.confirmedAt = asked;
+    this.options.log.info(`took fencing token ${next.holder.token} for the lease held with token ${grant.holder.token}, which a watermark had passed`);
+    this.options.listener.onAcquired(next);
   }
 
   /** Makes a first attempt (awaited) and keeps going on a timer until stop(). */
@@ -79,6 +110,7 @@ export class LeaseKeeper {
     const asked = performance.now();
     try {
       const grant = await this.lease.tryAcquire();
+      this.failure = undefined;
       if (!grant || !this.running) {
         if (grant) await this.lease.release(grant).catch(() => false);
         return;
@@ -88,6 +120,7 @@ export class LeaseKeeper {
       this.options.log.info(`acquired the lease with fencing token ${grant.holder.token}`);
       this.options.listener.onAcquired(grant);
     } catch (error) {
+      this.failure = error;
       this.options.log.debug('could not try for the lease', error);
     }
   }

@@ -15,6 +15,11 @@ export interface JobContext {
   signal: AbortSignal;
   /** The scheduler's clock at the start of the run: which windows are due is decided against it. */
   now: Date;
+  /**
+   * Called when a watermark held a higher fencing token than the run's. Under a held lease that can only be a
+   * token the holder could not see when it took the lease (its shard was away), so the scheduler takes a new one.
+   */
+  fenced?: () => void;
 }
 
 /** What a job says about a run, for the run log and the agent's one line per run. */
@@ -92,8 +97,11 @@ export function maintenanceJobHandlers(runner: MaintenanceRunner): JobHandlers {
 export function rollupJobHandlers(rollup: RollupRunner): JobHandlers {
   const handler =
     (level: RollupLevel): JobHandler =>
-    async ({ trigger, fencingToken, signal, now }) =>
-      summariseRollup(await rollup.runDue(level, { trigger, fencingToken, signal, now }));
+    async ({ trigger, fencingToken, signal, now, fenced }) => {
+      const report = await rollup.runDue(level, { trigger, fencingToken, signal, now });
+      if (report.shards.some((shard) => shard.windows.some((window) => window.outcome === 'fenced'))) fenced?.();
+      return summariseRollup(report);
+    };
   return { 'rollup-hourly': handler('hourly'), 'rollup-daily': handler('daily'), 'rollup-monthly': handler('monthly') };
 }
 

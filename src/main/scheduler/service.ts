@@ -302,8 +302,11 @@ export class ClusterScheduler implements SchedulerService {
     const controller = new AbortController();
     this.currentRun = controller;
     try {
-      const result: JobResult = await handler({ trigger, fencingToken: grant.holder.token, signal: controller.signal, now: startedAt });
+      let fenced = false;
+      const result: JobResult = await handler({ trigger, fencingToken: grant.holder.token, signal: controller.signal, now: startedAt, fenced: () => (fenced = true) });
       report(controller.signal.aborted ? 'aborted' : result.ok ? 'ok' : 'failed', result.summary);
+      // A new token comes with a new catch-up (onAcquired), which re-runs the fenced windows under it.
+      if (fenced && !controller.signal.aborted) await this.keeper.retoken(grant);
     } catch (error) {
       this.log.debug(`${job} failed`, error);
       report(controller.signal.aborted ? 'aborted' : 'failed', toFailure(error).message);
