@@ -8,7 +8,7 @@ describe('a shard killed during a rollup', () => {
     await faultScenario(context, {}, async (cluster) => {
       await closedHoursOfTraffic(cluster, 24_000);
       const run = cluster.spawnStrata(['rollup', '--level', 'hourly']);
-      await killShardDuring(cluster, run, 1, /rollup hourly \(manual\) run/, 1500);
+      await killShardDuring(cluster, run, 1, '%analytics_hourly%', 400);
       await exitOf(run);
       await cluster.restart(1);
       const again = await cluster.strata(['rollup', '--level', 'hourly', '--json']);
@@ -23,7 +23,7 @@ describe('a shard killed during a rollup', () => {
       expect((await cluster.test.services.rollup.runRange('hourly', from, to, { trigger: 'manual' })).ok).toBe(true);
       const range = ['--from', from.toISOString(), '--to', new Date(from.getTime() + 2 * DAY).toISOString()];
       const run = cluster.spawnStrata(['rollup', '--level', 'daily', ...range]);
-      await killShardDuring(cluster, run, 1, /rollup daily \(manual\) run/, 300);
+      await killShardDuring(cluster, run, 1, '%FROM analytics_hourly%', 60);
       await exitOf(run);
       await cluster.restart(1);
       const again = await cluster.strata(['rollup', '--level', 'daily', ...range, '--json']);
@@ -40,7 +40,7 @@ describe('a shard killed during a rollup', () => {
       expect((await services.rollup.runRange('daily', from, new Date(from.getTime() + 2 * DAY), { trigger: 'manual' })).ok).toBe(true);
       const range = ['--from', monthOf(from).toISOString(), '--to', nextMonthOf(to).toISOString()];
       const run = cluster.spawnStrata(['rollup', '--level', 'monthly', ...range]);
-      await killShardDuring(cluster, run, 1, /rollup monthly \(manual\) run/, 200);
+      await killShardDuring(cluster, run, 1, '%FROM analytics_daily%', 40);
       await exitOf(run);
       await cluster.restart(1);
       const again = await cluster.strata(['rollup', '--level', 'monthly', ...range, '--json']);

@@ -227,13 +227,13 @@ export async function rawHours(
 }
 
 /** Waits until `check` holds, in real time; the deadline only bounds a broken scenario. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = FAULT_DEADLINE_MS): Promise<T> {
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = FAULT_DEADLINE_MS, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await realSleep(50);
+    await realSleep(intervalMs);
   }
 }
 

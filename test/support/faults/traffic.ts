@@ -26,17 +26,17 @@ export async function closedHoursOfTraffic(cluster: FaultCluster, views = 12_000
 }
 
 /**
- * Waits for the child's services to log a line matching `started` (the run has begun), then a seeded pause of up
- * to `maxDelayMs`, then SIGKILLs the shard. If the child finished first, the shard is killed all the same: the
- * fault still happens, only after the run.
+ * Waits until the shard runs a statement of the child's run (`statement`, a LIKE pattern over the process list), then
+ * a seeded pause of up to `maxDelayMs`, then SIGKILLs the shard. If the run ended first, the shard is killed all the
+ * same: the fault still happens, only after the run, and the line says so.
  */
-export async function killShardDuring(cluster: FaultCluster, child: StrataChild, shard: number, started: RegExp, maxDelayMs: number): Promise<number> {
+export async function killShardDuring(cluster: FaultCluster, child: StrataChild, shard: number, statement: string, maxDelayMs: number): Promise<number> {
   const delay = cluster.rng.int(0, maxDelayMs);
-  await until(`the run to start (${started})`, () => started.test(child.log()) || !child.running());
+  await statementRuns(cluster, shard, statement, () => !child.running());
   await realSleep(delay);
   const during = child.running();
   await cluster.kill(shard);
-  cluster.note(`shard${shard} killed ${delay} ms after the run started, ${during ? 'while it ran' : 'after it had ended'}`);
+  cluster.note(`shard${shard} killed ${delay} ms after its first ${statement} statement, ${during ? 'while the run went on' : 'after the run had ended'}`);
   return delay;
 }
 
@@ -54,9 +54,15 @@ export async function prunableCluster(cluster: FaultCluster, views = 12_000): Pr
 
 /** Polls a shard's process list until a statement matching `pattern` runs there (from any session), or `stop` says so. */
 export async function statementRuns(cluster: FaultCluster, shard: number, pattern: string, stop: () => boolean): Promise<boolean> {
-  return until(`a statement like ${pattern} on shard${shard}`, async () => {
-    if (stop()) return 'stopped';
-    const [row] = await cluster.query<Array<{ n: number }>>(shard, 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()', [pattern]);
-    return Number(row?.n ?? 0) > 0 ? 'seen' : undefined;
-  }).then((state) => state === 'seen');
+  const seen = await until(
+    `a statement like ${pattern} on shard${shard}`,
+    async () => {
+      if (stop()) return 'stopped';
+      const [row] = await cluster.query<Array<{ n: number }>>(shard, 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()', [pattern]);
+      return Number(row?.n ?? 0) > 0 ? 'seen' : undefined;
+    },
+    undefined,
+    5,
+  );
+  return seen === 'seen';
 }
