@@ -96,6 +96,8 @@ export const shardRollupReportSchema = z.object({
   shardName: z.string(),
   watermarkBefore: isoTime.nullable(),
   watermarkAfter: isoTime.nullable(),
+  /** False when the shard's watermark could not be read: before and after are then unknown, not none. */
+  watermarkRead: z.boolean().optional(),
   windows: z.array(windowResultSchema),
   /** Why the shard could not start, or why it stopped. */
   problem: z.object({ code: z.number().int(), message: z.string() }).optional(),
@@ -105,7 +107,7 @@ export const rollupReportSchema = z.object({
   runId: z.string(),
   level: rollupLevelSchema,
   trigger: runTriggerSchema,
-  /** True when every window on every shard came out `ok`. */
+  /** True when every window on every shard came out `ok` (or `fenced` in a run without the lease, which never owns a watermark). */
   ok: z.boolean(),
   shards: z.array(shardRollupReportSchema),
 });

@@ -47,7 +47,7 @@ export function formatRollupReport(report: RollupReport): string {
     }
     if (shard.windows.length === 0 && !shard.problem) lines.push(`${name} nothing due`);
     if (shard.problem) lines.push(`${name} FAILED: ${shard.problem.message}`);
-    lines.push(`${name} watermark ${shard.watermarkBefore ?? 'none'} → ${shard.watermarkAfter ?? 'none'}`);
+    lines.push(shard.watermarkRead === false ? `${name} watermark unknown (not read)` : `${name} watermark ${shard.watermarkBefore ?? 'none'} → ${shard.watermarkAfter ?? 'none'}`);
   }
   lines.push(`${report.ok ? 'ok' : 'NOT OK'}: ${report.level} rollup, run ${report.runId}`);
   return lines.join('\n');

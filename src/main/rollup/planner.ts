@@ -97,15 +97,39 @@ export interface LevelState {
 }
 
 /**
- * The exclusive end up to which a level's windows are complete on a shard: hours once they are over; a day once
- * the hourly watermark is `trailingHours` past it (so late rows re-rolled into its last hours are in); a month
- * once the daily watermark passed it. Null when the source level has never run.
+ * The exclusive end up to which a level's windows are ready on a shard: an hour once it is over; a day once the
+ * hourly watermark has passed its last hour; a month once the daily watermark has passed its last day. Null when
+ * the source level has never run. A day is rolled up as soon as every hour of it was rolled up once; the trailing
+ * re-roll of its last hours (and any later re-roll) is carried up afterwards, because a day or month whose source
+ * totals changed since is planned again (see planDue's `changed`). So with the default schedules the row of day D
+ * exists after the 02:00 daily run on D+1, and the row of month M after the 03:00 monthly run on the 1st of M+1.
  */
-export function readyUntil(level: RollupLevel, now: Date, source: LevelState | undefined, tuning: Pick<RollupTuning, 'trailingHours'>): Date | null {
+export function readyUntil(level: RollupLevel, now: Date, source: LevelState | undefined, _tuning?: Pick<RollupTuning, 'trailingHours'>): Date | null {
   if (level === 'hourly') return periodStart(now, 'hour');
   if (!source?.watermark) return null;
-  if (level === 'daily') return periodStart(new Date(source.watermark.getTime() - tuning.trailingHours * HOUR_MS), 'day');
-  return periodStart(source.watermark, 'month');
+  return periodStart(source.watermark, level === 'daily' ? 'day' : 'month');
+}
+
+/**
+ * Where a due run looks for windows it rolled up before whose source changed since (late rows re-rolled into an
+ * hour, a re-rolled day): the windows before the watermark whose source retention still holds whole, one window
+ * in from the retention limit so a source being pruned is never mistaken for a changed one.
+ */
+export function changedLookback(
+  level: RollupLevel,
+  now: Date,
+  state: LevelState,
+  source: LevelState | undefined,
+  tuning: Pick<RollupTuning, 'retention'>,
+): { from: Date; to: Date } | null {
+  if (level === 'hourly' || !state.watermark) return null;
+  const spec = LEVELS[level];
+  const oldest = shiftPeriod(retentionStart(level, now, tuning.retention), spec.granularity, 1);
+  const recent = shiftPeriod(periodStart(state.watermark, spec.granularity), spec.granularity, level === 'daily' ? -8 : -2);
+  // Only where the source level holds every window whole (its coverage), so a partial source never looks newer.
+  const coverage = [state.coveredFrom, source?.coveredFrom].map((covered) => (covered ? ceilPeriod(covered, spec.granularity).getTime() : 0));
+  const from = new Date(Math.max(oldest.getTime(), recent.getTime(), ...coverage));
+  return from < state.watermark ? { from, to: state.watermark } : null;
 }
 
 export interface DuePlan {
@@ -122,7 +146,15 @@ export interface DuePlan {
  * last hours before the watermark, then every complete window after the watermark within retention. A level that
  * never ran starts where its source's coverage starts (or at the retention limit).
  */
-export function planDue(level: RollupLevel, now: Date, state: LevelState, source: LevelState | undefined, tuning: Pick<RollupTuning, 'retention' | 'trailingHours'>): DuePlan {
+export function planDue(
+  level: RollupLevel,
+  now: Date,
+  state: LevelState,
+  source: LevelState | undefined,
+  tuning: Pick<RollupTuning, 'retention' | 'trailingHours'>,
+  /** Starts of windows before the watermark whose source totals changed since they were rolled up: re-rolled first. */
+  changed: readonly Date[] = [],
+): DuePlan {
   const spec = LEVELS[level];
   const oldest = retentionStart(level, now, tuning.retention);
   const until = readyUntil(level, now, source, tuning);
@@ -134,6 +166,16 @@ export function planDue(level: RollupLevel, now: Date, state: LevelState, source
   if (level === 'hourly' && state.watermark && tuning.trailingHours > 0) {
     const trailingStart = new Date(Math.max(state.watermark.getTime() - tuning.trailingHours * HOUR_MS, oldest.getTime()));
     trailing.push(...windowsBetween(spec, trailingStart, state.watermark, 'trailing'));
+  }
+  if (state.watermark) {
+    const planned = new Set(trailing.map((window) => window.start.getTime()));
+    for (const start of [...changed].sort((a, b) => a.getTime() - b.getTime())) {
+      const window = periodStart(start, spec.granularity);
+      if (window < oldest || window >= state.watermark || planned.has(window.getTime())) continue;
+      planned.add(window.getTime());
+      trailing.push({ start: window, end: shiftPeriod(window, spec.granularity, 1), reason: 'trailing' });
+    }
+    trailing.sort((a, b) => a.start.getTime() - b.start.getTime());
   }
   const due = until ? windowsBetween(spec, continueFrom, until, 'due') : [];
   return { windows: [...trailing, ...due], continueFrom, lostBefore, readyUntil: until };
@@ -166,6 +208,57 @@ export function extendThroughCompleted(level: RollupLevel, from: Date, completed
   let end = from;
   while (done.has(end.getTime())) end = shiftPeriod(end, LEVELS[level].granularity, 1);
   return end;
+}
+
+/** The start of a source row's window at `level`, as a SQL expression of the same type as the target column. */
+function windowOf(level: RollupLevel, column: string): string {
+  return { hourly: `CAST(DATE_FORMAT(${column}, '%Y-%m-%d %H:00:00') AS DATETIME)`, daily: `DATE(${column})`, monthly: `CAST(DATE_FORMAT(${column}, '%Y-%m-01') AS DATE)` }[level];
+}
+
+/**
+ * Page views per window of a level on one shard, as rolled up (`target_views`) and as its source holds them now
+ * (`source_views`: raw rows for hourly, the sum of hourly rows for daily, of daily rows for monthly), in one grouped
+ * statement over [from, to). A window whose two totals differ has changed since it was rolled up. Answers `w`, the
+ * window start in epoch seconds, in window order; windows without rows on either side are absent.
+ * Params: from, to, from, to.
+ */
+export function windowTotalsSql(level: RollupLevel): string {
+  const { target, targetColumn, source, sourceColumn } = LEVELS[level];
+  const sourceViews = level === 'hourly' ? 'COUNT(*)' : 'SUM(page_views)';
+  return `SELECT UNIX_TIMESTAMP(w) AS w, SUM(target_views) AS target_views, SUM(source_views) AS source_views FROM (
+  SELECT ${targetColumn} AS w, SUM(page_views) AS target_views, 0 AS source_views FROM ${target} WHERE ${targetColumn} >= ? AND ${targetColumn} < ? GROUP BY ${targetColumn}
+  UNION ALL
+  SELECT ${windowOf(level, sourceColumn)} AS w, 0, ${sourceViews} FROM ${source} WHERE ${sourceColumn} >= ? AND ${sourceColumn} < ? GROUP BY 1
+) AS totals GROUP BY w ORDER BY w`;
+}
+
+/**
+ * Window starts whose rolled-up page views differ from their source's, from windowTotalsSql rows. With `grewOnly`,
+ * only those whose source has more (late rows, a re-rolled window below): a source with fewer was pruned or lost
+ * rows, and rolling up again from it would lose them above too.
+ */
+export function changedWindows(
+  rows: ReadonlyArray<{ w: number | string; target_views: number | string | null; source_views: number | string | null }>,
+  options: { grewOnly?: boolean } = {},
+): Date[] {
+  return rows
+    .filter((row) => {
+      const target = Number(row.target_views ?? 0);
+      const source = Number(row.source_views ?? 0);
+      return options.grewOnly ? source > target : source !== target;
+    })
+    .map((row) => new Date(Number(row.w) * 1000));
+}
+
+/**
+ * Walks forward from `from` over windows already completed earlier (out of order) whose source has not changed
+ * since, to the end of the chain; it never passes `stopAt` (a window this run is still to do).
+ */
+export function extendThroughUnchanged(level: RollupLevel, from: Date, completedStarts: readonly Date[], changedStarts: readonly Date[], stopAt?: Date): Date {
+  const changed = new Set(changedStarts.map((start) => start.getTime()));
+  const done = completedStarts.filter((start) => !changed.has(start.getTime()));
+  const end = extendThroughCompleted(level, from, done);
+  return stopAt && end > stopAt && stopAt >= from ? stopAt : end;
 }
 
 /**

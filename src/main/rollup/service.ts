@@ -27,7 +27,9 @@ import {
   advancesWatermark,
   DEFAULT_ROLLUP_TUNING,
   deleteWindowSql,
-  extendThroughCompleted,
+  changedLookback,
+  changedWindows,
+  extendThroughUnchanged,
   hourlyInsertSql,
   insertMergedSql,
   LEVELS,
@@ -41,12 +43,13 @@ import {
   siteRegistersSql,
   updateSketchesSql,
   windowPageViewsSql,
+  windowTotalsSql,
   type LevelState,
   type RollupTuning,
   type RollupWindow,
 } from './planner';
 import { readCompletedWindows, type ClusterState } from '../state';
-import { advanceWatermark, readWatermarks, type ShardQuery } from './watermark';
+import { moveWatermarkRow, readWatermarks, type ShardQuery } from './watermark';
 
 export type { RollupLevel, RunTrigger } from '../../shared/rollup';
 
@@ -120,6 +123,10 @@ interface WatermarkCursor {
   /** Set while a due run begins a watermark that never existed, so its coverage start is recorded. */
   beginsAt?: Date;
   current: Date | null;
+  /** Starts of the windows this run has still to do: a watermark never moves over them before they ran. */
+  pending: Set<number>;
+  /** The token the watermark held when it refused this run's move, for the report. */
+  fencedBy?: number;
 }
 
 interface RunRow {
@@ -193,7 +200,9 @@ export class ClusterRollupService implements RollupService {
           try {
             const query: ShardQuery = (sql, params) => this.connections.query(handle.index, sql, params);
             const states = await this.levelStates(query);
-            const windows = rangeWindows ?? planDue(checkedLevel, now, states[checkedLevel], spec.sourceLevel && states[spec.sourceLevel], this.tuning).windows;
+            const windows =
+              rangeWindows ??
+              planDue(checkedLevel, now, states[checkedLevel], spec.sourceLevel && states[spec.sourceLevel], this.tuning, await this.changedSince(query, checkedLevel, now, states[checkedLevel], spec.sourceLevel && states[spec.sourceLevel])).windows;
             const partitionRows = partitionRowEstimates(await readTablePartitions((sql, params) => this.connections.query(handle.index, sql, params), spec.source));
             const sourceGranularity = PARTITION_SCHEMES[spec.source].granularity;
             return {
@@ -314,7 +323,9 @@ export class ClusterRollupService implements RollupService {
       this.log.info(`rollup ${checkedLevel} (${options.trigger}) run ${context.runId} on ${targets.map((handle) => handle.label).join(', ')}`);
       try {
         const shards = await Promise.all(targets.map((handle) => this.runShard(handle, context, now, rangeWindows)));
-        const ok = shards.every((shard) => !shard.problem && shard.windows.every((window) => window.outcome === 'ok'));
+        // A run without the lease is not expected to own the watermark: its fenced windows were written, as asked.
+        const done = (outcome: WindowResult['outcome']) => outcome === 'ok' || (outcome === 'fenced' && !options.fencingToken);
+        const ok = shards.every((shard) => !shard.problem && shard.windows.every((window) => done(window.outcome)));
         return { runId: context.runId, level: checkedLevel, trigger: options.trigger, ok, shards };
       } finally {
         signal.removeEventListener('abort', onAbort);
@@ -330,6 +341,7 @@ export class ClusterRollupService implements RollupService {
   private async runShard(handle: ShardHandle, context: RunContext, now: Date, rangeWindows: RollupWindow[] | undefined): Promise<ShardRollupReport> {
     const report: ShardRollupReport = { shard: handle.index, shardName: handle.label, watermarkBefore: null, watermarkAfter: null, windows: [] };
     let writer: ShardSession | undefined;
+    let watermarkRead = false;
     try {
       writer = await this.connections.session(handle.index, { signal: context.signal });
       const session = writer;
@@ -342,18 +354,20 @@ export class ClusterRollupService implements RollupService {
       const state = states[context.level];
       const source = spec.sourceLevel ? states[spec.sourceLevel] : undefined;
       report.watermarkBefore = iso(state.watermark);
+      watermarkRead = true;
       let windows: RollupWindow[];
-      const cursor: WatermarkCursor = { continueFrom: state.watermark, readyUntil: readyUntil(context.level, now, source, this.tuning), current: state.watermark };
+      const cursor: WatermarkCursor = { continueFrom: state.watermark, readyUntil: readyUntil(context.level, now, source, this.tuning), current: state.watermark, pending: new Set() };
       if (rangeWindows) {
         windows = rangeWindows;
       } else {
-        const due = planDue(context.level, now, state, source, this.tuning);
+        const due = planDue(context.level, now, state, source, this.tuning, await this.changedSince(query, context.level, now, state, source));
         windows = due.windows;
         cursor.continueFrom = due.continueFrom;
         if (!state.watermark) cursor.beginsAt = due.continueFrom;
         if (due.lostBefore) this.log.warn(`${handle.label}: ${context.level} watermark ${iso(state.watermark)} is older than retention holds; continuing from ${iso(due.lostBefore)}`);
       }
       context.active.delete(session);
+      for (const window of windows) cursor.pending.add(window.start.getTime());
       for (const [index, window] of windows.entries()) {
         if (context.signal.aborted) {
           report.problem = { code: ErrorCode.Cancelled, message: `cancelled before the window ${window.start.toISOString()}` };
@@ -362,6 +376,7 @@ export class ClusterRollupService implements RollupService {
         const position = { shard: handle.index, shardName: handle.label, level: context.level, windowStart: window.start.toISOString(), windowEnd: window.end.toISOString(), position: index + 1, windowCount: windows.length };
         context.progress.emit({ kind: 'window-started', ...position });
         const startedAt = this.clock();
+        cursor.pending.delete(window.start.getTime());
         const result = await this.runWindow(handle, session, query, context, window, cursor);
         if (result.outcome === 'failed' || result.outcome === 'cancelled') {
           // The session may be mid-statement or gone; the window's transaction dies with it.
@@ -371,7 +386,8 @@ export class ClusterRollupService implements RollupService {
         report.windows.push(result);
         await this.recordRun(handle, context, window, startedAt, result);
         context.progress.emit({ kind: 'window-finished', ...position, result });
-        if (result.outcome !== 'ok') break;
+        // A fenced window was written like an ok one (only the watermark stayed); the windows after it still run.
+        if (result.outcome === 'failed' || result.outcome === 'cancelled') break;
       }
       report.watermarkAfter = iso(cursor.current);
       writer?.release();
@@ -380,6 +396,7 @@ export class ClusterRollupService implements RollupService {
       const failure = describeShardError(error, handle);
       this.log.warn(`rollup ${context.level} could not run on ${handle.label}`, failure);
       report.problem = asProblem(failure);
+      if (!watermarkRead) report.watermarkRead = false;
       // A cancel before the first window ran nothing: no failed run is recorded for a window never attempted.
       if (report.windows.length === 0 && !context.signal.aborted) await this.recordUnreachable(handle, context, now, rangeWindows?.[0], failure);
     }
@@ -413,29 +430,49 @@ export class ClusterRollupService implements RollupService {
       return { ...base, outcome: 'failed', ...rows, durationMs: Math.round(performance.now() - started), error: `the window was written but its watermark could not be moved: ${failure.message}` };
     }
     const outcome = effect === 'fenced' ? 'fenced' : 'ok';
-    const error = effect === 'fenced' ? 'a run with a newer lease (higher fencing token) owns this watermark; it was not moved' : undefined;
+    const error = effect === 'fenced' ? fencedMessage(context.fencingToken, cursor.fencedBy) : undefined;
     return { ...base, outcome, ...rows, durationMs: Math.round(performance.now() - started), watermark: effect, ...(error ? { error } : {}) };
   }
 
-  /** After a window commits: moves the watermark if the window continues it, then over windows already done out of order. */
+  /**
+   * After a window commits: moves the watermark if the window continues it, then over later windows whose latest
+   * run on this shard committed and whose source has not changed since (never over one this run still has to do).
+   */
   private async moveWatermark(handle: ShardHandle, query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WatermarkEffect> {
     if (!advancesWatermark(window, cursor.continueFrom, cursor.readyUntil) || !cursor.readyUntil) return 'unchanged';
-    const completed = await readCompletedWindows(query, context.level, handle.index, window.end, cursor.readyUntil);
-    const to = extendThroughCompleted(context.level, window.end, completed);
-    const effect = await advanceWatermark(query, {
+    const until = cursor.readyUntil;
+    const nextPending = [...cursor.pending].filter((start) => start >= window.end.getTime()).sort((a, b) => a - b)[0];
+    const stopAt = new Date(Math.min(until.getTime(), nextPending ?? until.getTime()));
+    const completed = stopAt > window.end ? await readCompletedWindows(query, context.level, handle.index, window.end, stopAt) : [];
+    let to = extendThroughUnchanged(context.level, window.end, completed, [], stopAt);
+    if (to > window.end) {
+      // One grouped statement over the whole chain: rolled-up totals against the source's totals now.
+      const totals = (await query(windowTotalsSql(context.level), [window.end, to, window.end, to])) as Parameters<typeof changedWindows>[0];
+      to = extendThroughUnchanged(context.level, window.end, completed, changedWindows(totals), stopAt);
+    }
+    const moved = await moveWatermarkRow(query, {
       level: context.level,
-      to: cursor.readyUntil && to > cursor.readyUntil ? cursor.readyUntil : to,
+      to,
       fencingToken: context.fencingToken,
       coveredFrom: cursor.beginsAt,
       by: this.host,
       at: this.clock(),
     });
-    if (effect === 'advanced') {
+    if (moved.effect === 'advanced') {
       cursor.continueFrom = to;
       cursor.current = to;
       cursor.beginsAt = undefined;
     }
-    return effect;
+    if (moved.effect === 'fenced') cursor.fencedBy = moved.storedToken;
+    return moved.effect;
+  }
+
+  /** Windows before the watermark that a due run re-rolls because their source totals changed since (daily, monthly). */
+  private async changedSince(query: ShardQuery, level: RollupLevel, now: Date, state: LevelState, source: LevelState | undefined): Promise<Date[]> {
+    const lookback = changedLookback(level, now, state, source, this.tuning);
+    if (!lookback) return [];
+    const totals = (await query(windowTotalsSql(level), [lookback.from, lookback.to, lookback.from, lookback.to])) as Parameters<typeof changedWindows>[0];
+    return changedWindows(totals, { grewOnly: true });
   }
 
   /**
@@ -644,6 +681,15 @@ export class ClusterRollupService implements RollupService {
       pid: row.pid === null ? null : Number(row.pid),
     };
   }
+}
+
+/** Why a written window left the watermark where it was: whose the watermark is, said plainly. */
+function fencedMessage(runToken: number | undefined, storedToken: number | undefined): string {
+  const stored = storedToken === undefined ? 'a higher fencing token' : `fencing token ${storedToken}`;
+  if (runToken === undefined || runToken === 0) {
+    return `the window was written; the watermark belongs to the scheduler's lease (${stored}) and a run without the lease does not move it`;
+  }
+  return `the window was written; the watermark holds ${stored}, newer than this run's ${runToken}, so another lease holder owns it and it was not moved`;
 }
 
 function checkLevel(level: unknown): RollupLevel {

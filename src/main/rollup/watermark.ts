@@ -23,11 +23,22 @@ interface ResultHeader {
   affectedRows?: number;
 }
 
+/** What a watermark move did, and the token the watermark holds afterwards. */
+export interface WatermarkMove {
+  effect: WatermarkEffect;
+  storedToken: number;
+}
+
 /**
  * Moves a level's watermark on one shard with a single conditional UPDATE that carries the fencing token.
  * Returns `advanced`, `fenced` (a higher token is stored: nothing moved) or `unchanged` (already there or beyond).
  */
 export async function advanceWatermark(query: ShardQuery, request: AdvanceWatermarkRequest): Promise<WatermarkEffect> {
+  return (await moveWatermarkRow(query, request)).effect;
+}
+
+/** advanceWatermark, also answering the token stored, so a fenced run can say whose the watermark is. */
+export async function moveWatermarkRow(query: ShardQuery, request: AdvanceWatermarkRequest): Promise<WatermarkMove> {
   const token = request.fencingToken ?? 0;
   await query('INSERT IGNORE INTO strata_watermarks (level, watermark, fencing_token) VALUES (?, NULL, 0)', [request.level]);
   const result = (await query(
@@ -36,9 +47,10 @@ export async function advanceWatermark(query: ShardQuery, request: AdvanceWaterm
       WHERE level = ? AND fencing_token <= ? AND (watermark IS NULL OR watermark < ?)`,
     [request.to, token, request.at, request.by, request.coveredFrom ?? null, request.level, token, request.to],
   )) as ResultHeader;
-  if (Number(result.affectedRows ?? 0) > 0) return 'advanced';
+  if (Number(result.affectedRows ?? 0) > 0) return { effect: 'advanced', storedToken: token };
   const rows = (await query('SELECT fencing_token FROM strata_watermarks WHERE level = ?', [request.level])) as Array<{ fencing_token: number | string }>;
-  return Number(rows[0]?.fencing_token ?? 0) > token ? 'fenced' : 'unchanged';
+  const storedToken = Number(rows[0]?.fencing_token ?? 0);
+  return { effect: storedToken > token ? 'fenced' : 'unchanged', storedToken };
 }
 
 export interface StoredWatermark {
