@@ -82,11 +82,11 @@ export const ErrorCode = {
   PartitionOptionsInvalid: 9003,
   ConversionRefused: 9007,
   ConversionFailed: 9008,
+  DdlLockBusy: 9009,
   // 10xxx: retention and pruning
   RetentionInvalid: 10001,
   PruneFailed: 10002,
   // 11xxx: backups (reserved)
-  DdlLockBusy: 9009,
   // 12xxx: monitoring and alerts (reserved)
   // 13xxx: traffic charts and the Redis cache (reserved)
   // 14xxx: audit log

@@ -55,11 +55,11 @@ const WORDS: Record<ErrorCodeName, string> = {
   PruneFailed: 'Prune failed',
   ConversionRefused: 'Table cannot be converted',
   ConversionFailed: 'Conversion failed',
+  DdlLockBusy: 'Table busy: partition change skipped',
   AuditQueryInvalid: 'Invalid audit log query',
 };
 
 function isCodeName(name: string): name is ErrorCodeName {
-  DdlLockBusy: 'Table busy: partition change skipped',
   return Object.hasOwn(WORDS, name);
 }
 
