@@ -71,6 +71,16 @@ afterAll(async () => {
   await session?.close();
 });
 
+
+/** One hourly row per shard for each of the hours, as an older rollup left them. */
+async function holdHourlyRows(cluster: TestCluster, from: Date, hours: number): Promise<void> {
+  for (let hour = 0; hour < hours; hour += 1) {
+    for (const shard of [0, 1]) {
+      await cluster.services.connections.query(shard, 'INSERT IGNORE INTO analytics_hourly (site_id, hour_start, page_views, visitors) VALUES (?, ?, 3, 2)', [shard, new Date(from.getTime() + hour * 3_600_000)]);
+    }
+  }
+}
+
 describe('backfill page in a real browser against a real 2-shard cluster', () => {
   it('is listed under Rollups and a dry run shows every window with its estimates', async () => {
     await session.openPage('backfill');
@@ -97,6 +107,8 @@ describe('backfill page in a real browser against a real 2-shard cluster', () =>
 
   it('shows the refused range of a pruned source with the level it can be rebuilt from', async () => {
     const fiveDaysAgo = new Date(D0 - 4 * DAY);
+    // The raw rows of that hour are past retention while the hourly level still holds the hour: a daily backfill can rebuild from it.
+    await holdHourlyRows(cluster, fiveDaysAgo, 3);
     await fillForm('hourly', fiveDaysAgo, new Date(fiveDaysAgo.getTime() + 3 * HOUR), false);
     await page.getByTestId('backfill-dry-run').click();
     const refused = page.getByTestId('refused-range');

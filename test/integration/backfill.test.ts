@@ -29,6 +29,16 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>):
   }
 }
 
+
+/** One hourly row per shard for each of the hours, as an older rollup left them. */
+async function holdHourlyRows(cluster: TestCluster, from: Date, hours: number): Promise<void> {
+  for (let hour = 0; hour < hours; hour += 1) {
+    for (const shard of [0, 1]) {
+      await cluster.services.connections.query(shard, 'INSERT IGNORE INTO analytics_hourly (site_id, hour_start, page_views, visitors) VALUES (?, ?, 3, 2)', [shard, new Date(from.getTime() + hour * 3_600_000)]);
+    }
+  }
+}
+
 describe('backfills on a 2-shard cluster', () => {
   let cluster: TestCluster;
   const query = <T>(shard: number, sql: string, params: unknown[] = []) => cluster.services.connections.query<T>(shard, sql, params);
@@ -416,6 +426,8 @@ describe('backfills on a 2-shard cluster', () => {
   it('refuses bad input and pruned sources with one line, and runs nothing', async () => {
     const before = [await backfillCount(), await runCount()];
     const fiveDaysAgo = new Date(D0 - 4 * DAY);
+    // The raw rows of that hour are past retention while the hourly level still holds the hour: a daily backfill can rebuild from it.
+    await holdHourlyRows(cluster, fiveDaysAgo, 2);
     const refusals: Array<[string[], RegExp]> = [
       [['backfill', '--level', 'weekly', '--from', at(1).toISOString(), '--to', at(2).toISOString()], /error 7004 .*--level must be one of hourly, daily, monthly, got 'weekly'/],
       [['backfill', '--level', 'hourly', '--from', at(5).toISOString(), '--to', at(4).toISOString()], /--from .* must be before --to/],
