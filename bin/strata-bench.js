@@ -7,7 +7,7 @@ import { register } from 'tsx/esm/api';
 const name = process.argv[2] ?? '';
 const script = new URL(`../bench/${name}.ts`, import.meta.url);
 if (!/^[a-z0-9-]+$/.test(name) || !existsSync(script)) {
-  process.stderr.write(`strata-bench: no benchmark named '${name}' in bench/ (try: generate)\n`);
+  process.stderr.write(`strata-bench: no benchmark named '${name}' in bench/ (try: generate, backup)\n`);
   process.exit(2);
 }
 register();
