@@ -89,6 +89,8 @@ export const windowResultSchema = z.object({
   /** What the window did to the watermark; absent when it failed. */
   watermark: watermarkEffectSchema.optional(),
   error: z.string().optional(),
+  /** The error code of a window that was refused rather than broken (7003: its source holds fewer page views than its rows). */
+  code: z.number().int().optional(),
 });
 
 export const shardRollupReportSchema = z.object({

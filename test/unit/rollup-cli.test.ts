@@ -63,4 +63,28 @@ describe('strata rollup and strata runs options', () => {
     ]);
     expect(formatRuns([])).toBe('no rollup runs recorded yet');
   });
+
+  it('says a watermark that did not move as it is, and a kept window with its code (issue 9 item 8)', () => {
+    const window = { windowStart: '2026-11-30T05:00:00.000Z', windowEnd: '2026-11-30T06:00:00.000Z', rowsRead: 0, rowsWritten: 0, durationMs: 3 };
+    const text = formatRollupReport({
+      runId: 'r2',
+      level: 'hourly',
+      trigger: 'manual',
+      ok: false,
+      shards: [
+        {
+          shard: 1,
+          shardName: 'shard1',
+          watermarkBefore: '2026-12-01T05:00:00.000Z',
+          watermarkAfter: '2026-12-01T05:00:00.000Z',
+          windows: [{ ...window, outcome: 'failed', code: ErrorCode.RollupSourceIncomplete, error: 'the source of the hourly window … holds 1 page views, fewer than the 245 already rolled up' }],
+        },
+      ],
+    });
+    expect(text.split('\n')).toEqual([
+      'shard1     2026-11-30T05:00Z → 2026-11-30T06:00Z  FAILED  read 0  wrote 0  0.00 s  error 7003 (RollupSourceIncomplete): the source of the hourly window … holds 1 page views, fewer than the 245 already rolled up',
+      'shard1     watermark 2026-12-01T05:00Z (unchanged)',
+      'NOT OK: hourly rollup, run r2',
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import {
   readyUntil,
   retentionStart,
   sessionSetupSql,
+  shortSource,
   windowTotalsSql,
 } from '../../src/main/rollup/planner';
 import { SKETCH_SQL } from '../../src/main/sketch/hll';
@@ -124,6 +125,15 @@ describe('rollup windows', () => {
       const pruned = [{ w: Date.parse('2025-03-29T00:00:00Z') / 1000, target_views: '100', source_views: '60' }, ...rows];
       expect(changedWindows(pruned, { grewOnly: true }).map((start) => start.toISOString())).toEqual(['2025-03-31T00:00:00.000Z', '2025-04-01T00:00:00.000Z']);
       expect(changedWindows(pruned)).toHaveLength(3);
+    });
+
+    it('finds a window whose source holds fewer page views than its rows, the rule reconciliation and the lookback share', () => {
+      // windowTotalsSql over one window answers one row for it (none when neither side has rows).
+      expect(shortSource([{ target_views: '245', source_views: '1' }])).toEqual({ sourceViews: 1, rolledUpViews: 245 });
+      expect(shortSource([{ target_views: '245', source_views: null }])).toEqual({ sourceViews: 0, rolledUpViews: 245 });
+      expect(shortSource([{ target_views: '245', source_views: '245' }])).toBeUndefined();
+      expect(shortSource([{ target_views: null, source_views: '7' }])).toBeUndefined();
+      expect(shortSource([])).toBeUndefined();
     });
   });
 

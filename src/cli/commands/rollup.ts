@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { ErrorCode, StrataError } from '../../shared/errors';
+import { ErrorCode, errorCodeName, StrataError } from '../../shared/errors';
 import { ROLLUP_LEVELS, rollupLevelSchema, type RollupLevel, type RollupPlan, type RollupReport } from '../../shared/rollup';
 import type { RollupProgress } from '../../main/rollup/service';
 import { runUnderLease } from '../../main/lease/exclusive';
@@ -33,13 +33,20 @@ export function parseRollupOptions(options: RollupOptions): { level: RollupLevel
   return { level: level.data, range: { from, to } };
 }
 
+/** Where the shard's watermark went: its move, the one it kept, or that it could not be read. */
+function watermarkText(shard: RollupReport['shards'][number]): string {
+  if (shard.watermarkRead === false) return 'unknown (not read)';
+  if (shard.watermarkBefore && shard.watermarkBefore === shard.watermarkAfter) return `${shortTime(shard.watermarkBefore)} (unchanged)`;
+  return `${shard.watermarkBefore ?? 'none'} → ${shard.watermarkAfter ?? 'none'}`;
+}
+
 export function formatRollupReport(report: RollupReport): string {
   const lines: string[] = [];
   for (const shard of report.shards) {
     const name = shard.shardName.padEnd(10);
     for (const window of shard.windows) {
       const effect = window.watermark === 'advanced' ? '  watermark advanced' : '';
-      const problem = window.error ? `  ${window.error}` : '';
+      const problem = window.error ? `  ${window.code ? `error ${window.code} (${errorCodeName(window.code)}): ` : ''}${window.error}` : '';
       lines.push(
         `${name} ${shortTime(window.windowStart)} → ${shortTime(window.windowEnd)}  ${window.outcome.toUpperCase() === 'OK' ? 'ok' : window.outcome.toUpperCase()}` +
           `  read ${formatCount(window.rowsRead)}  wrote ${formatCount(window.rowsWritten)}  ${(window.durationMs / 1000).toFixed(2)} s${effect}${problem}`,
@@ -47,7 +54,7 @@ export function formatRollupReport(report: RollupReport): string {
     }
     if (shard.windows.length === 0 && !shard.problem) lines.push(`${name} nothing due`);
     if (shard.problem) lines.push(`${name} FAILED: ${shard.problem.message}`);
-    lines.push(shard.watermarkRead === false ? `${name} watermark unknown (not read)` : `${name} watermark ${shard.watermarkBefore ?? 'none'} → ${shard.watermarkAfter ?? 'none'}`);
+    lines.push(`${name} watermark ${watermarkText(shard)}`);
   }
   lines.push(`${report.ok ? 'ok' : 'NOT OK'}: ${report.level} rollup, run ${report.runId}`);
   return lines.join('\n');

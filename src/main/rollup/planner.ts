@@ -251,6 +251,19 @@ export function changedWindows(
 }
 
 /**
+ * For one window's windowTotalsSql rows: its page views as rolled up and as its source holds them, when the source
+ * holds fewer (pruned or deleted rows). Rolling such a window up again would replace its rows with fewer page
+ * views, so it is kept, as reconciliation keeps a `source-short` window and a due run's lookback skips it.
+ */
+export function shortSource(
+  rows: ReadonlyArray<{ target_views: number | string | null; source_views: number | string | null }>,
+): { sourceViews: number; rolledUpViews: number } | undefined {
+  const rolledUpViews = rows.reduce((sum, row) => sum + Number(row.target_views ?? 0), 0);
+  const sourceViews = rows.reduce((sum, row) => sum + Number(row.source_views ?? 0), 0);
+  return sourceViews < rolledUpViews ? { sourceViews, rolledUpViews } : undefined;
+}
+
+/**
  * Walks forward from `from` over windows already completed earlier (out of order) whose source has not changed
  * since, to the end of the chain; it never passes `stopAt` (a window this run is still to do).
  */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ErrorCode, StrataError } from '../../shared/errors';
+import { ErrorCode, errorCodeName, StrataError } from '../../shared/errors';
 import {
   ROLLUP_LEVELS,
   rollupLevelSchema,
@@ -39,6 +39,7 @@ import {
   planRange,
   readyUntil,
   sessionSetupSql,
+  shortSource,
   siteHashesSql,
   siteRegistersSql,
   updateSketchesSql,
@@ -342,6 +343,7 @@ export class ClusterRollupService implements RollupService {
     const report: ShardRollupReport = { shard: handle.index, shardName: handle.label, watermarkBefore: null, watermarkAfter: null, windows: [] };
     let writer: ShardSession | undefined;
     let watermarkRead = false;
+    let cursor: WatermarkCursor | undefined;
     try {
       writer = await this.connections.session(handle.index, { signal: context.signal });
       const session = writer;
@@ -356,7 +358,7 @@ export class ClusterRollupService implements RollupService {
       report.watermarkBefore = iso(state.watermark);
       watermarkRead = true;
       let windows: RollupWindow[];
-      const cursor: WatermarkCursor = { continueFrom: state.watermark, readyUntil: readyUntil(context.level, now, source, this.tuning), current: state.watermark, pending: new Set() };
+      cursor = { continueFrom: state.watermark, readyUntil: readyUntil(context.level, now, source, this.tuning), current: state.watermark, pending: new Set() };
       if (rangeWindows) {
         windows = rangeWindows;
       } else {
@@ -377,8 +379,9 @@ export class ClusterRollupService implements RollupService {
         context.progress.emit({ kind: 'window-started', ...position });
         const startedAt = this.clock();
         cursor.pending.delete(window.start.getTime());
-        const result = await this.runWindow(handle, session, query, context, window, cursor);
-        if (result.outcome === 'failed' || result.outcome === 'cancelled') {
+        const { keptRows, ...result } = await this.runWindow(handle, session, query, context, window, cursor);
+        const broken = (result.outcome === 'failed' && !keptRows) || result.outcome === 'cancelled';
+        if (broken) {
           // The session may be mid-statement or gone; the window's transaction dies with it.
           session.destroy();
           writer = undefined;
@@ -386,8 +389,9 @@ export class ClusterRollupService implements RollupService {
         report.windows.push(result);
         await this.recordRun(handle, context, window, startedAt, result);
         context.progress.emit({ kind: 'window-finished', ...position, result });
-        // A fenced window was written like an ok one (only the watermark stayed); the windows after it still run.
-        if (result.outcome === 'failed' || result.outcome === 'cancelled') break;
+        // A fenced window was written like an ok one (only the watermark stayed), and a kept one never moves the
+        // watermark (its run is recorded failed): the windows after either still run.
+        if (broken) break;
       }
       report.watermarkAfter = iso(cursor.current);
       writer?.release();
@@ -396,14 +400,27 @@ export class ClusterRollupService implements RollupService {
       const failure = describeShardError(error, handle);
       this.log.warn(`rollup ${context.level} could not run on ${handle.label}`, failure);
       report.problem = asProblem(failure);
-      if (!watermarkRead) report.watermarkRead = false;
+      // A shard that stops mid-run still has the watermark it reached, not none.
+      if (watermarkRead) report.watermarkAfter = iso(cursor?.current);
+      else report.watermarkRead = false;
       // A cancel before the first window ran nothing: no failed run is recorded for a window never attempted.
       if (report.windows.length === 0 && !context.signal.aborted) await this.recordUnreachable(handle, context, now, rangeWindows?.[0], failure);
     }
     return report;
   }
 
-  private async runWindow(handle: ShardHandle, session: ShardSession, query: ShardQuery, context: RunContext, window: RollupWindow, cursor: WatermarkCursor): Promise<WindowResult> {
+  /**
+   * One window in one transaction. A window whose source now holds fewer page views than its rows is not rewritten
+   * (`keptRows`): its transaction is rolled back cleanly, so the session goes on with the next window.
+   */
+  private async runWindow(
+    handle: ShardHandle,
+    session: ShardSession,
+    query: ShardQuery,
+    context: RunContext,
+    window: RollupWindow,
+    cursor: WatermarkCursor,
+  ): Promise<WindowResult & { keptRows?: true }> {
     const started = performance.now();
     const base = { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
     context.active.add(session);
@@ -411,6 +428,12 @@ export class ClusterRollupService implements RollupService {
     try {
       if (context.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
       await query('START TRANSACTION');
+      const short = shortSource((await query(windowTotalsSql(context.level), [window.start, window.end, window.start, window.end])) as Parameters<typeof shortSource>[0]);
+      if (short) {
+        await query('ROLLBACK');
+        this.log.warn(`rollup ${context.level} ${base.windowStart} kept on ${handle.label}: source ${short.sourceViews} < rolled up ${short.rolledUpViews}`);
+        return { ...base, outcome: 'failed', rowsRead: 0, rowsWritten: 0, durationMs: Math.round(performance.now() - started), error: sourceShortMessage(context.level, window, short), code: ErrorCode.RollupSourceIncomplete, keptRows: true };
+      }
       await session.query(deleteWindowSql(context.level), [window.start, window.end], { kind: 'write' });
       rows = context.level === 'hourly' ? await this.rollHour(session, window) : await this.mergeWindow(handle, session, context, window);
       await session.query('COMMIT', [], { kind: 'write' });
@@ -653,7 +676,7 @@ export class ClusterRollupService implements RollupService {
       rowsWritten: result.rowsWritten,
       durationMs: result.durationMs,
       fencingToken: context.fencingToken ?? null,
-      error: result.error ?? null,
+      error: result.error && result.code ? `error ${result.code} (${errorCodeName(result.code)}): ${result.error}` : (result.error ?? null),
     });
   }
 
@@ -690,6 +713,15 @@ function fencedMessage(runToken: number | undefined, storedToken: number | undef
     return `the window was written; the watermark belongs to the scheduler's lease (${stored}) and a run without the lease does not move it`;
   }
   return `the window was written; the watermark holds ${stored}, newer than this run's ${runToken}, so another lease holder owns it and it was not moved`;
+}
+
+/** Why a window was not rolled up again: its source lost page views its rows still hold. */
+function sourceShortMessage(level: RollupLevel, window: RollupWindow, short: { sourceViews: number; rolledUpViews: number }): string {
+  const { source } = LEVELS[level];
+  return (
+    `the source of the ${level} window ${window.start.toISOString()} (${source}) holds ${short.sourceViews} page views, fewer than the ` +
+    `${short.rolledUpViews} already rolled up (it was pruned or deleted); the rolled-up rows were kept`
+  );
 }
 
 function checkLevel(level: unknown): RollupLevel {
