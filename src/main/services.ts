@@ -77,7 +77,7 @@ export function createServices(options: ServiceOptions): StrataServices {
   const generator = new GeneratorService(connections, options.logger.scope('generate'));
   const schema = new ClusterSchemaService(connections, options.logger.scope('schema'));
   const rollup = new ClusterRollupService(connections, state, options.logger.scope('rollup'));
-  const lease = new RedisLease(connections, options.scheduler?.lease);
+  const lease = new RedisLease(connections, state.control, options.scheduler?.lease);
   const activities = new RedisShardActivities(connections, options.logger.scope('activities'), options.activities);
   const partitions = new ClusterPartitionService(connections, state, options.logger.scope('partitions'), activities, options.partitions);
   const conversion = new ClusterTableConverter(connections, options.logger.scope('conversion'), { ...options.conversion, activities });
@@ -87,7 +87,7 @@ export function createServices(options: ServiceOptions): StrataServices {
     ...options.reconcile,
   });
   const jobs = { ...rollupJobHandlers(rollup), ...reconcileJobHandlers(reconcile), ...maintenanceJobHandlers({ partitions, retention }) };
-  const scheduler = new ClusterScheduler(connections, lease, jobs, options.logger.scope('scheduler'), options.scheduler, state);
+  const scheduler = new ClusterScheduler(state, lease, jobs, options.logger.scope('scheduler'), options.scheduler);
   const backfill = new ClusterBackfillService(connections, state, rollup, lease, options.logger.scope('backfill'), {
     retentionSource: async () => (await retention.policy()).policy,
     ...options.backfill,

@@ -5,6 +5,7 @@ import { RedisLease, type ClusterLease, type LeaseGrant } from '../../src/main/l
 import { silentLogger } from '../../src/main/log';
 import { advanceWatermark } from '../../src/main/rollup/watermark';
 import { EnvSecretResolver } from '../../src/main/secrets';
+import { ControlShard } from '../../src/main/state';
 import { ErrorCode } from '../../src/shared/errors';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
@@ -43,7 +44,7 @@ describe('the cluster lease on real Redis, with fencing checked by MariaDB', () 
   function contender(name: string, ttlMs: number, leaseName = 'scheduler') {
     const connections = new ClusterConnections(cluster.profile, new EnvSecretResolver());
     opened.push(connections);
-    return { connections, lease: new RedisLease(connections, { name: leaseName, ttlMs, identity: { host: `${name}-host` } }) };
+    return { connections, lease: new RedisLease(connections, new ControlShard(connections), { name: leaseName, ttlMs, identity: { host: `${name}-host` } }) };
   }
 
   /** The rollup engine's own watermark move on shard 0, carrying the lease's fencing token. */

@@ -7,6 +7,7 @@ import { rollupJobHandlers, type RollupRunner } from '../../src/main/scheduler/j
 import { ClusterScheduler, type SchedulerEvent, type SchedulerRun } from '../../src/main/scheduler/service';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { createServices } from '../../src/main/services';
+import { createClusterState } from '../../src/main/state';
 import { ErrorCode } from '../../src/shared/errors';
 import type { RollupLevel, RollupReport, RunTrigger, ShardRollupReport } from '../../src/shared/rollup';
 import { runCli } from '../support/cli';
@@ -83,9 +84,10 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
   function openScheduler(name: string, leaseName: string, options: { ttlMs?: number; beforeEachWindow?: () => Promise<void> } = {}) {
     const connections = new ClusterConnections(cluster.profile, new EnvSecretResolver());
     const ttlMs = options.ttlMs ?? 1_000;
-    const lease = new RedisLease(connections, { name: leaseName, ttlMs, identity: { host: name } });
+    const state = createClusterState(connections, silentLogger);
+    const lease = new RedisLease(connections, state.control, { name: leaseName, ttlMs, identity: { host: name } });
     const jobs = rollupJobHandlers(new StandInRollup(connections, name, options.beforeEachWindow));
-    const scheduler = new ClusterScheduler(connections, lease, jobs, silentLogger.scope('scheduler'), {
+    const scheduler = new ClusterScheduler(state, lease, jobs, silentLogger.scope('scheduler'), {
       clock: () => now,
       actor: `${name}-user`,
       host: `${name}-host`,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterConnections } from '../../src/main/cluster/connections';
 import { RedisLease } from '../../src/main/lease/lease';
 import { EnvSecretResolver } from '../../src/main/secrets';
+import { ControlShard } from '../../src/main/state';
 import { ErrorCode } from '../../src/shared/errors';
 import type { Profile } from '../../src/shared/profile';
 
@@ -14,7 +15,7 @@ describe("the Redis password comes from the profile's secret resolver", () => {
     try {
       await expect(connections.redisClient()).rejects.toMatchObject({ code: ErrorCode.SecretUnavailable, message: 'redis: environment variable STRATA_TEST_REDIS_PASSWORD is not set' });
       // The lease is what an agent touches first: it reports the same sentence, not a Redis NOAUTH.
-      await expect(new RedisLease(connections).status()).rejects.toThrow('redis: environment variable STRATA_TEST_REDIS_PASSWORD is not set');
+      await expect(new RedisLease(connections, new ControlShard(connections)).status()).rejects.toThrow('redis: environment variable STRATA_TEST_REDIS_PASSWORD is not set');
     } finally {
       await connections.dispose();
     }

@@ -2,7 +2,7 @@ import type { BackfillRecord } from '../../shared/backfill';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { rollupLevelSchema, type RollupLevel } from '../../shared/rollup';
 import type { ScopedLogger } from '../log';
-import { selectRows, withNamedLock, type AuditEntry, type ClusterState, type ControlSession } from '../state';
+import { withNamedLock, type AuditEntry, type ClusterState, type ControlSession } from '../state';
 import { BACKFILLS_TABLE, cancelRequestNote, effectiveState, type CheckedRequest, type LivenessCheck } from './planner';
 
 /** A row of strata_backfills. */
@@ -95,7 +95,11 @@ export function cancelAuditEntry(record: BackfillRecord, by: BackfillIdentity, a
   };
 }
 
-const affected = (result: unknown) => Number((result as [{ affectedRows: number }])[0].affectedRows);
+/** What a write answers on a session: the result header. */
+interface ResultHeader {
+  insertId: number;
+  affectedRows: number;
+}
 
 /**
  * The backfills table on the control shard, where every console and agent sees every backfill. Writes that
@@ -130,7 +134,7 @@ export class BackfillStore {
         ADMISSION_LOCK,
         ADMISSION_WAIT_SECONDS,
         async () => {
-          const rows = await selectRows<BackfillRow>(session, `SELECT * FROM ${BACKFILLS_TABLE} WHERE state IN ('running', 'cancelling')`);
+          const rows = await session.query<BackfillRow[]>(`SELECT * FROM ${BACKFILLS_TABLE} WHERE state IN ('running', 'cancelling')`);
           return write(
             session,
             rows.map((row) => toBackfillRecord(row, liveness)),
@@ -145,7 +149,7 @@ export class BackfillStore {
 
   /** Inside admit: stores a new running backfill owned by this process; answers its id. */
   async insert(session: ControlSession, request: CheckedRequest, estimatedMs: number, at: Date): Promise<number> {
-    const [result] = (await session.query(
+    const result = await session.query<ResultHeader>(
       `INSERT INTO ${BACKFILLS_TABLE} (level, range_from, range_to, shards, cascade_up, state, windows_total, windows_done, next_window_level, next_window_start,
          estimated_ms, created_by, host, pid, created_at, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'running', ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
@@ -165,7 +169,7 @@ export class BackfillStore {
         at,
         at,
       ],
-    )) as unknown as [{ insertId: number }];
+    );
     return Number(result.insertId);
   }
 
@@ -174,12 +178,12 @@ export class BackfillStore {
    * saw it (not running, or running under the same process); false when someone else resumed it first.
    */
   async claimForResume(session: ControlSession, stored: BackfillRecord, at: Date): Promise<boolean> {
-    const result = await session.query(
+    const result = await session.query<ResultHeader>(
       `UPDATE ${BACKFILLS_TABLE} SET state = 'running', host = ?, pid = ?, started_at = ?, updated_at = ?, finished_at = NULL, error = NULL
         WHERE id = ? AND (state NOT IN ('running', 'cancelling') OR (host = ? AND pid = ?))`,
       [this.identity.host, this.identity.pid, at, at, stored.id, stored.host, stored.pid],
     );
-    return affected(result) === 1;
+    return result.affectedRows === 1;
   }
 
   /**
@@ -188,11 +192,11 @@ export class BackfillStore {
    */
   async requestCancel(record: BackfillRecord, at: Date): Promise<boolean> {
     return this.state.control.transaction(async (session) => {
-      const result = await session.query(`UPDATE ${BACKFILLS_TABLE} SET state = 'cancelling', error = ? WHERE id = ? AND state = 'running'`, [
+      const result = await session.query<ResultHeader>(`UPDATE ${BACKFILLS_TABLE} SET state = 'cancelling', error = ? WHERE id = ? AND state = 'running'`, [
         cancelRequestNote(this.identity.actor).slice(0, MAX_ERROR_LENGTH),
         record.id,
       ]);
-      if (affected(result) !== 1) return false;
+      if (result.affectedRows !== 1) return false;
       await this.state.audit.write(cancelAuditEntry(record, this.identity, at), session);
       return true;
     });
@@ -204,12 +208,12 @@ export class BackfillStore {
    */
   async cancelInterrupted(record: BackfillRecord, error: string, at: Date): Promise<boolean> {
     return this.state.control.transaction(async (session) => {
-      const result = await session.query(
+      const result = await session.query<ResultHeader>(
         `UPDATE ${BACKFILLS_TABLE} SET state = 'cancelled', finished_at = ?, updated_at = ?, error = ?
           WHERE id = ? AND state IN ('running', 'cancelling') AND host = ? AND pid = ? AND updated_at = ?`,
         [at, at, error, record.id, record.host, record.pid, new Date(record.updatedAt)],
       );
-      if (affected(result) !== 1) return false;
+      if (result.affectedRows !== 1) return false;
       await this.state.audit.write(cancelAuditEntry(record, this.identity, at, { interrupted: true }), session);
       return true;
     });

@@ -1,6 +1,5 @@
-import type { PoolConnection } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession } from '../cluster/connections';
 import { readTablePartitions } from '../cluster/partition-metadata';
 import type { ScopedLogger } from '../log';
 import { TrafficModel } from './model';
@@ -215,31 +214,31 @@ export class GeneratorService implements TrafficGenerator {
   /** One connection's loop: takes batches for its shard and commits every few, and once more at the end. */
   private async writeBatches(shard: ShardHandle, state: RunState): Promise<void> {
     const queue = state.queues[shard.index]!;
-    let connection: PoolConnection | undefined;
+    let session: ShardSession | undefined;
     let batchesInTransaction = 0;
     let uncommittedRows = 0;
-    const commit = async (connection: PoolConnection) => {
-      await connection.query('COMMIT');
+    const commit = async (session: ShardSession) => {
+      await session.query('COMMIT', [], { kind: 'write' });
       state.committedPerShard[shard.index]! += uncommittedRows;
       batchesInTransaction = 0;
       uncommittedRows = 0;
     };
     try {
-      connection = await (await this.connections.pool(shard.index)).getConnection();
+      session = await this.connections.session(shard.index);
       for (let batch = await queue.take(); batch; batch = await queue.take()) {
-        if (batchesInTransaction === 0) await connection.query('START TRANSACTION');
-        await connection.query(batch.sql);
+        if (batchesInTransaction === 0) await session.query('START TRANSACTION');
+        await session.query(batch.sql, [], { kind: 'write' });
         batchesInTransaction += 1;
         uncommittedRows += batch.rows;
         state.inserted(batch.rows);
-        if (batchesInTransaction >= this.tuning.batchesPerTransaction) await commit(connection);
+        if (batchesInTransaction >= this.tuning.batchesPerTransaction) await commit(session);
       }
-      if (batchesInTransaction > 0) await commit(connection);
-      connection.release();
+      if (batchesInTransaction > 0) await commit(session);
+      session.release();
     } catch (error) {
       state.fail(describeShardError(error, shard));
-      // Closing the connection rolls its open transaction back, and keeps a broken session out of the pool.
-      connection?.destroy();
+      // Closing the session rolls its open transaction back, and keeps a broken one out of the pool.
+      session?.destroy();
     }
   }
 

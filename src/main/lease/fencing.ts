@@ -1,6 +1,6 @@
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { describeShardError, type ClusterConnections } from '../cluster/connections';
-import { ControlShard } from '../state/control-shard';
+import type { ControlShard } from '../state/control-shard';
 
 /**
  * Where fencing tokens come from besides Redis. Redis hands out the lease, but its counter is only as durable as
@@ -28,15 +28,12 @@ interface ResultHeader {
 
 /** The counter on the control shard and the watermark tokens of every shard, through the shared connections. */
 export class ClusterFencingTokens implements FencingTokenSource {
-  private readonly control: ControlShard;
-
   constructor(
     private readonly connections: ClusterConnections,
+    private readonly control: ControlShard,
     private readonly leaseName: string,
     private readonly clock: () => Date = () => new Date(),
-  ) {
-    this.control = new ControlShard(connections);
-  }
+  ) {}
 
   async highestStored(): Promise<number> {
     // A shard that does not answer is left out: it cannot be written while it is away, and a token it holds that
@@ -59,10 +56,10 @@ export class ClusterFencingTokens implements FencingTokenSource {
         const at = this.clock();
         await session.query("INSERT IGNORE INTO strata_settings (name, value, updated_at, updated_by) VALUES (?, '0', ?, ?)", [name, at, by.slice(0, 255)]);
         // LAST_INSERT_ID(expr) hands the new value back on this session, so reading and raising is one statement.
-        const [result] = (await session.query(
+        const result = await session.query<ResultHeader>(
           'UPDATE strata_settings SET value = LAST_INSERT_ID(GREATEST(CAST(value AS UNSIGNED) + 1, ?)), updated_at = ?, updated_by = ? WHERE name = ?',
           [Math.max(0, Math.floor(atLeast)), at, by.slice(0, 255), name],
-        )) as unknown as [ResultHeader];
+        );
         const token = Number(result.insertId ?? 0);
         if (!Number.isSafeInteger(token) || token < 1) throw new StrataError(ErrorCode.LeaseUnavailable, `the fencing counter ${name} on the control shard holds no usable number`);
         return token;

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { leaseHolderSchema, type LeaseHolder, type LeaseStatus } from '../../shared/schedule';
 import type { ClusterConnections } from '../cluster/connections';
+import type { ControlShard } from '../state/control-shard';
 import { ClusterFencingTokens, type FencingTokenSource } from './fencing';
 
 /** How long a lease lives unless renewed; the keeper renews it at a third of this. */
@@ -129,8 +130,10 @@ export class RedisLease implements ClusterLease {
   private readonly clock: () => Date;
   private readonly fencing: FencingTokenSource;
 
+  /** `control` is the cluster state's control shard, which holds the durable fencing counter. */
   constructor(
     private readonly connections: ClusterConnections,
+    control: ControlShard,
     options: RedisLeaseOptions = {},
   ) {
     const name = options.name ?? 'scheduler';
@@ -139,7 +142,7 @@ export class RedisLease implements ClusterLease {
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
     this.identity = newLeaseIdentity(options.identity);
     this.clock = options.clock ?? (() => new Date());
-    this.fencing = options.fencing ?? new ClusterFencingTokens(connections, name, this.clock);
+    this.fencing = options.fencing ?? new ClusterFencingTokens(connections, control, name, this.clock);
   }
 
   async tryAcquire(): Promise<LeaseGrant | undefined> {

@@ -1,9 +1,8 @@
-import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { Unsubscribe } from '../../shared/api';
 import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
 import type { ConversionEvent, ConversionPlanReport, ConversionReport, ShardConversionPlan, ShardConversionResult, TableConversionPlan } from '../../shared/partitions';
 import type { RetentionPolicy } from '../../shared/rollup';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession } from '../cluster/connections';
 import { isPartitioned as hasPartitions, readTablePartitions, type MetadataQuery } from '../cluster/partition-metadata';
 import type { ShardActivityRegistry } from '../conflicts/registry';
 import { Emitter } from '../lifecycle/emitter';
@@ -56,8 +55,8 @@ export interface TableConverterOptions {
 
 type Query = MetadataQuery;
 type TableState = Omit<ConversionInput, 'oldest' | 'now' | 'keepAhead' | 'retention'>;
-/** The ALTER's connection: `run` logs the statement first. */
-type Session = { query: Query; run: Query };
+/** The ALTER's session: `query` reads, `count` scans the table, `run` logs a DDL statement first and runs it. */
+type Session = { query: Query; count: Query; run: Query };
 
 interface AlterOutcome {
   outcome: ShardConversionResult['outcome'];
@@ -68,6 +67,12 @@ interface AlterOutcome {
 
 /** ER_QUERY_INTERRUPTED: what the ALTER fails with once KILL QUERY reached it. */
 const QUERY_INTERRUPTED = 1317;
+
+/** The server's error number of a failed statement, also when the session wrapped it in a coded error. */
+function errnoOf(error: unknown): number | undefined {
+  const driver = (error as { errno?: number; cause?: { errno?: number } } | undefined) ?? {};
+  return driver.errno ?? driver.cause?.errno;
+}
 
 async function readTableState(query: Query, table: PartitionedTable): Promise<TableState> {
   const where = 'TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?';
@@ -246,22 +251,22 @@ export class ClusterTableConverter implements TableConverter {
       problem,
     });
     const cancelled = (message: string) => finish('cancelled', { code: ErrorCode.Cancelled, message: `${handle.label}: ${message}` });
-    let connection: PoolConnection | undefined;
+    let session: ShardSession | undefined;
     let result: ShardConversionResult;
     try {
       if (signal.aborted) {
         result = cancelled(`cancelled before the conversion started; ${table} is unchanged`);
       } else {
-        const pool = await this.connections.pool(handle.index);
-        connection = await pool.getConnection();
-        const session = connection;
-        const query: Query = async <T>(sql: string, params: unknown[] = []) => (await session.query(sql, params))[0] as T;
+        const opened = (session = await this.connections.session(handle.index, { signal }));
+        const query: Query = <T>(sql: string, params: unknown[] = []) => opened.query<T>(sql, params);
+        // An exact count under the write lock reads the whole table: as long as a long write may take.
+        const count: Query = <T>(sql: string, params: unknown[] = []) => opened.query<T>(sql, params, { kind: 'write' });
         const run: Query = <T>(sql: string, params: unknown[] = []) => {
           this.log.info(`${handle.label}: ${sql}`);
-          return query<T>(sql, params);
+          return opened.query<T>(sql, params, { kind: 'ddl' });
         };
         // GET_LOCK belongs to the session: the lock, the fresh read, the table lock and the ALTER share this connection.
-        if (!(await acquireNamedLock(session, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS))) {
+        if (!(await acquireNamedLock(opened, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS))) {
           throw new StrataError(
             ErrorCode.ConversionFailed,
             `${handle.label}: lock ${PARTITION_LOCK_NAME} is still held after ${PARTITION_LOCK_WAIT_SECONDS} s by another session changing partitions; try again when it has finished`,
@@ -275,23 +280,28 @@ export class ClusterTableConverter implements TableConverter {
           else if (plan.action === 'already-partitioned' || plan.statement === null) result = finish('already-partitioned');
           else if (signal.aborted) result = cancelled(`cancelled before the ALTER started; ${table} is unchanged`);
           else {
-            const done = await this.alter(handle, pool, { query, run }, { ...plan, statement: plan.statement }, emit, signal);
+            const done = await this.alter(handle, { query, count, run }, { ...plan, statement: plan.statement }, emit, signal);
             rowsBefore = done.rowsBefore;
             rowsAfter = done.rowsAfter;
             result = finish(done.outcome, done.problem);
           }
         } finally {
-          released = await releaseNamedLock(session, PARTITION_LOCK_NAME);
+          released = await releaseNamedLock(opened, PARTITION_LOCK_NAME);
         }
-        // A connection the shard dropped during the ALTER must not go back to the pool.
-        if (released) connection.release();
-        else connection.destroy();
+        // A session the shard dropped during the ALTER must not go back to the pool.
+        if (released) opened.release();
+        else opened.destroy();
       }
     } catch (error) {
-      const failure = describeShardError(error, handle);
-      this.log.warn(`conversion failed on ${handle.label}`, failure);
-      connection?.destroy();
-      result = finish('failed', asProblem(failure));
+      session?.destroy();
+      if (signal.aborted && isStrataError(error) && error.code === ErrorCode.Cancelled && session === undefined) {
+        // Cancelled while waiting for a connection: nothing was done on the shard.
+        result = cancelled(`cancelled before the conversion started; ${table} is unchanged`);
+      } else {
+        const failure = describeShardError(error, handle);
+        this.log.warn(`conversion failed on ${handle.label}`, failure);
+        result = finish('failed', asProblem(failure));
+      }
     }
     emit({ kind: 'shard-finished', ...shard, result });
     return result;
@@ -301,16 +311,16 @@ export class ClusterTableConverter implements TableConverter {
    * Counts, runs the ALTER and counts again under one write lock, so the two counts see the same rows. A second
    * connection reports the ALTER's progress and, on abort, kills it; the server then rolls it back.
    */
-  private async alter(handle: ShardHandle, pool: Pool, session: Session, plan: TableConversionPlan & { statement: string }, emit: (event: ConversionEvent) => void, signal: AbortSignal): Promise<AlterOutcome> {
-    const { query, run } = session;
+  private async alter(handle: ShardHandle, session: Session, plan: TableConversionPlan & { statement: string }, emit: (event: ConversionEvent) => void, signal: AbortSignal): Promise<AlterOutcome> {
+    const { query, count, run } = session;
     const table = plan.table as PartitionedTable;
     const failed = (message: string): Problem => ({ code: ErrorCode.ConversionFailed, message: `${handle.label}: ${message}` });
     await run(`LOCK TABLES ${table} WRITE`);
     try {
-      const rowsBefore = await exactCount(query, table);
+      const rowsBefore = await exactCount(count, table);
       emit({ kind: 'shard-started', shard: handle.index, shardName: handle.label, table, rowsBefore, estimatedSeconds: plan.estimatedSeconds });
       const [connectionId] = await query<Array<{ id: number }>>('SELECT CONNECTION_ID() AS id');
-      const watcher = this.watch(pool, handle, table, Number(connectionId?.id), emit, signal);
+      const watcher = this.watch(handle, table, Number(connectionId?.id), emit, signal);
       let failure: unknown;
       try {
         await run(plan.statement);
@@ -320,7 +330,7 @@ export class ClusterTableConverter implements TableConverter {
         await watcher.stop();
       }
       if (failure === undefined) {
-        const rowsAfter = await exactCount(query, table);
+        const rowsAfter = await exactCount(count, table);
         if (!(await isPartitioned(query, table))) {
           return { outcome: 'failed', rowsBefore, rowsAfter, problem: failed(`the ALTER finished but ${table} is not partitioned; check it with SHOW CREATE TABLE`) };
         }
@@ -330,10 +340,10 @@ export class ClusterTableConverter implements TableConverter {
         return { outcome: 'converted', rowsBefore, rowsAfter };
       }
       // The shard may be gone with the connection: then whether the ALTER completed is unknown until it is back.
-      const after = await Promise.all([exactCount(query, table), isPartitioned(query, table)]).catch(() => undefined);
+      const after = await Promise.all([exactCount(count, table), isPartitioned(query, table)]).catch(() => undefined);
       const rowsAfter = after?.[0] ?? null;
       const state = after === undefined ? `whether ${table} was converted is unknown until the shard is back (strata partitions list shows it)` : after[1] ? `${table} is partitioned nonetheless` : `${table} is unchanged`;
-      if (watcher.killed && (failure as { errno?: number }).errno === QUERY_INTERRUPTED) {
+      if (watcher.killed && errnoOf(failure) === QUERY_INTERRUPTED) {
         return { outcome: 'cancelled', rowsBefore, rowsAfter, problem: { code: ErrorCode.Cancelled, message: `${handle.label}: cancelled; the ALTER was stopped and rolled back, ${state}` } };
       }
       this.log.warn(`conversion ALTER failed on ${handle.label}`, failure);
@@ -344,7 +354,7 @@ export class ClusterTableConverter implements TableConverter {
   }
 
   /** Polls information_schema.PROCESSLIST for the ALTER's connection from another one, and kills it on abort. */
-  private watch(pool: Pool, handle: ShardHandle, table: PartitionedTable, connectionId: number, emit: (event: ConversionEvent) => void, signal: AbortSignal) {
+  private watch(handle: ShardHandle, table: PartitionedTable, connectionId: number, emit: (event: ConversionEvent) => void, signal: AbortSignal) {
     const started = Date.now();
     let killed = false;
     let stopped = false;
@@ -352,12 +362,11 @@ export class ClusterTableConverter implements TableConverter {
     const kill = () => {
       killed = true;
       this.log.info(`${handle.label}: KILL QUERY ${connectionId} (conversion cancelled)`);
-      pool.query(`KILL QUERY ${connectionId}`).catch((error: unknown) => this.log.warn(`could not stop the conversion on ${handle.label}`, error));
+      this.connections.query(handle.index, 'KILL QUERY ?', [connectionId]).catch((error: unknown) => this.log.warn(`could not stop the conversion on ${handle.label}`, error));
     };
     const poll = async () => {
       try {
-        const [rows] = await pool.query('SELECT * FROM information_schema.PROCESSLIST WHERE ID = ?', [connectionId]);
-        const row = (rows as Array<Record<string, unknown>>)[0];
+        const [row] = await this.connections.query<Array<Record<string, unknown>>>(handle.index, 'SELECT * FROM information_schema.PROCESSLIST WHERE ID = ?', [connectionId]);
         // Between the statements the connection shows no ALTER: nothing to report, and no bar going back to 0.
         if (!row || stopped || typeof row.INFO !== 'string' || !row.INFO.startsWith('ALTER TABLE')) return;
         // An abort that came just before the ALTER reached the server killed nothing: kill it again.

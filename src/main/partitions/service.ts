@@ -25,7 +25,7 @@ import { asProblem } from '../lifecycle/problem';
 import { WorkTracker } from '../lifecycle/work-tracker';
 import type { ScopedLogger } from '../log';
 import type { MaintenanceRunEntry } from '../retention/runs';
-import { withNamedLock, type ClusterState, type LockSession } from '../state';
+import { withNamedLock, type ClusterState } from '../state';
 import type { RunTrigger } from '../../shared/rollup';
 import { PARTITION_SCHEMES, type PartitionedTable } from '../schema/partitions';
 import { KeepAheadSettings } from './keep-ahead';
@@ -380,7 +380,6 @@ export class ClusterPartitionService implements PartitionService {
     try {
       const opened = (session = await this.connections.session(handle.index));
       const query: Query = <T>(sql: string, params: unknown[] = []) => opened.query<T>(sql, params);
-      const lockSession = { query: async (sql: string, params?: unknown[]) => [await opened.query(sql, params)] } as unknown as LockSession;
       // GET_LOCK belongs to the session, so the lock, the fresh read and the DDL all use this one connection.
       const busy = () => {
         throw new StrataError(
@@ -388,7 +387,7 @@ export class ClusterPartitionService implements PartitionService {
           `${handle.label}: lock ${PARTITION_LOCK_NAME} is still held after ${PARTITION_LOCK_WAIT_SECONDS} s by another session adding partitions; try again when it has finished`,
         );
       };
-      await withNamedLock(lockSession, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS, async () => {
+      await withNamedLock(opened, PARTITION_LOCK_NAME, PARTITION_LOCK_WAIT_SECONDS, async () => {
         const plans = await planShard(await readSnapshot(query));
         for (const plan of plans) warnings.push(...plan.warnings);
         const work = plans.flatMap((plan) => plan.statements.map((sql) => ({ table: plan.table, sql })));

@@ -37,7 +37,7 @@ import { withShortLockWait } from '../partitions/metadata-lock';
 import { boundToDate } from '../partitions/planner';
 import { readWatermarks, type StoredWatermark } from '../rollup/watermark';
 import { PARTITION_SCHEMES, periodStart } from '../schema/partitions';
-import { readCompletedWindows, withNamedLock, type ClusterState, type LockSession } from '../state';
+import { readCompletedWindows, withNamedLock, type ClusterState } from '../state';
 import { expiredBefore, planTablePrune, retentionCutoff, windowEnd, type PartitionFacts, type WindowTotal } from './planner';
 import { readMaintenanceRuns, type MaintenanceRunEntry } from './runs';
 import { deleteBatchSql, dropPartitionsSql, lateRowsInPartitionsSql, lateRowsInRangeSql, nextLevelTotalsSql, unionAll, windowTotalsSql, type Statement, type TotalsSource } from './sql';
@@ -382,7 +382,6 @@ export class ClusterRetentionService implements RetentionService {
       }
       const opened = (session = await this.connections.session(handle.index));
       const query: Query = <T>(sql: string, params: unknown[] = [], options?: StatementOptions) => opened.query<T>(sql, params, options);
-      const lockSession = { query: async (sql: string, params?: unknown[]) => [await opened.query(sql, params)] } as unknown as LockSession;
       const pruneLocked = async () => {
         const deadline = this.monotonicNow() + context.policy.timeBudgetSeconds * 1000;
         const watermarks = await readWatermarks(query);
@@ -401,7 +400,7 @@ export class ClusterRetentionService implements RetentionService {
           if (execution.lost) throw execution.lost;
         }
       };
-      await withNamedLock(lockSession, PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS, pruneLocked, () => {
+      await withNamedLock(opened, PRUNE_LOCK_NAME, PRUNE_LOCK_WAIT_SECONDS, pruneLocked, () => {
         throw new StrataError(ErrorCode.PruneFailed, `${handle.label}: another prune of this shard is still running after ${PRUNE_LOCK_WAIT_SECONDS} s; try again when it has finished`);
       });
       session.release();

@@ -3,13 +3,12 @@ import { hostname } from 'node:os';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { toFailure } from '../../shared/result';
 import { SCHEDULED_JOBS, type JobName, type RunTrigger, type ScheduleEntry, type ScheduleList, type ScheduleSetRequest } from '../../shared/schedule';
-import type { ClusterConnections } from '../cluster/connections';
 import { LeaseKeeper, type LeaseLossReason } from '../lease/keeper';
 import type { ClusterLease, LeaseGrant } from '../lease/lease';
 import { osUser } from '../identity';
 import { Emitter } from '../lifecycle/emitter';
 import type { ScopedLogger } from '../log';
-import { AuditLog, ControlShard, selectRows, type ClusterState } from '../state';
+import type { ClusterState } from '../state';
 import type { JobHandlers, JobResult } from './jobs';
 import {
   applyChange,
@@ -102,7 +101,6 @@ export class ClusterScheduler implements SchedulerService {
   private readonly refreshMs: number;
   private readonly keeper: LeaseKeeper;
   private readonly events: Emitter<SchedulerEvent>;
-  private readonly state: SchedulerState;
   private readonly armed = new Map<JobName, ArmedTask>();
   private schedules: EffectiveSchedule[] = effectiveSchedules([]);
   private pending: Array<{ job: JobName; trigger: RunTrigger }> = [];
@@ -112,19 +110,14 @@ export class ClusterScheduler implements SchedulerService {
   private running = false;
   private disposed = false;
 
-  /**
-   * `state` comes from the composition root; a scheduler built alone (a test's second console) gets one on its
-   * own `connections`.
-   */
+  /** `state` comes from the composition root (a test's second console builds its own on its own connections). */
   constructor(
-    connections: ClusterConnections,
+    private readonly state: SchedulerState,
     private readonly lease: ClusterLease,
     private readonly jobs: JobHandlers,
     private readonly log: ScopedLogger,
     options: SchedulerOptions = {},
-    state?: SchedulerState,
   ) {
-    this.state = state ?? standaloneState(connections, log);
     this.events = new Emitter(log, 'scheduler');
     this.clock = options.clock ?? (() => new Date());
     this.host = (options.host ?? hostname()).slice(0, 255);
@@ -148,7 +141,7 @@ export class ClusterScheduler implements SchedulerService {
     const job = request.job;
     const after = await this.state.control.transaction(async (session) => {
       // The row lock orders concurrent edits of one job, so each audit entry's "from" is what it really replaced.
-      const rows = await selectRows<StoredSchedule>(session, `${SELECT_SCHEDULES} WHERE job = ? FOR UPDATE`, [job]);
+      const rows = await session.query<StoredSchedule[]>(`${SELECT_SCHEDULES} WHERE job = ? FOR UPDATE`, [job]);
       const before = effectiveSchedules(rows).find((schedule) => schedule.job === job) as EffectiveSchedule;
       const change = applyChange(before, request);
       const at = this.clock();
@@ -314,11 +307,6 @@ export class ClusterScheduler implements SchedulerService {
       this.currentRun = undefined;
     }
   }
-}
-
-function standaloneState(connections: ClusterConnections, log: ScopedLogger): SchedulerState {
-  const control = new ControlShard(connections);
-  return { control, audit: new AuditLog(control, log) };
 }
 
 function jobOrder(job: JobName): number {

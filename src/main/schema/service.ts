@@ -1,8 +1,7 @@
-import type { PoolConnection } from 'mysql2/promise';
 import { hostname, userInfo } from 'node:os';
 import type { SchemaCheckReport, ShardSchemaCheck } from '../../shared/contract';
-import { ErrorCode, StrataError } from '../../shared/errors';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { ErrorCode, StrataError, isStrataError } from '../../shared/errors';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession } from '../cluster/connections';
 import { readPartitionMetadata, type PartitionMetadata } from '../cluster/partition-metadata';
 import { asProblem } from '../lifecycle/problem';
 import { WorkTracker } from '../lifecycle/work-tracker';
@@ -64,6 +63,12 @@ export interface SchemaServiceOptions {
 
 function shardWhere(handle: ShardHandle): string {
   return `${handle.label} (${handle.config.host}:${handle.config.port})`;
+}
+
+/** What the server said about a failed statement; the session wraps it in a message naming the shard, said once here. */
+function serverMessage(error: unknown): string {
+  const driver = isStrataError(error) && error.code === ErrorCode.ShardQueryFailed && error.cause instanceof Error ? error.cause : error;
+  return (driver as { message?: string }).message ?? String(driver);
 }
 
 function firstLineOf(sql: string): string {
@@ -140,11 +145,10 @@ export class ClusterSchemaService implements SchemaService {
   private async applyShard(handle: ShardHandle, emit: (event: SchemaApplyEvent) => void): Promise<ShardApplyResult> {
     const shard = { shard: handle.index, shardName: handle.label };
     const appliedVersions: number[] = [];
-    let connection: PoolConnection | undefined;
+    let opened: ShardSession | undefined;
     let result: ShardApplyResult;
     try {
-      const session = await (await this.connections.pool(handle.index)).getConnection();
-      connection = session;
+      const session = (opened = await this.connections.session(handle.index));
       emit({ kind: 'waiting-for-lock', ...shard });
       // GET_LOCK belongs to the session, so the lock, the reads and the DDL all use this one connection.
       result = await withNamedLock(
@@ -164,7 +168,7 @@ export class ClusterSchemaService implements SchemaService {
       const failure = describeShardError(error, handle);
       this.log.warn(`schema apply failed on ${handle.label}`, failure);
       // The session may be broken or mid-statement; a fresh one is cheaper than doubt.
-      connection?.destroy();
+      opened?.destroy();
       result = { index: handle.index, name: handle.label, outcome: 'failed', appliedVersions, problem: asProblem(failure) };
     }
     emit({ kind: 'shard-finished', ...shard, result });
@@ -173,19 +177,19 @@ export class ClusterSchemaService implements SchemaService {
 
   private async migrateLocked(
     handle: ShardHandle,
-    connection: PoolConnection,
+    session: ShardSession,
     appliedVersions: number[],
     emit: (event: SchemaApplyEvent) => void,
   ): Promise<ShardApplyResult> {
-    await connection.query(CREATE_MIGRATIONS_TABLE_SQL);
-    const [records] = (await connection.query(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY version`)) as unknown as [AppliedMigration[]];
+    await session.query(CREATE_MIGRATIONS_TABLE_SQL, [], { kind: 'ddl' });
+    const records = await session.query<AppliedMigration[]>(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY version`);
     const plan = planMigrations(MIGRATIONS, records);
     const base = { index: handle.index, name: handle.label };
     if (plan.kind === 'refuse') throw new StrataError(ErrorCode.MigrationFailed, `${shardWhere(handle)}: ${plan.reason}`);
     if (plan.kind === 'up-to-date') return { ...base, outcome: 'up-to-date', appliedVersions, schemaVersion: plan.version };
     for (const migration of plan.pending) {
       emit({ kind: 'migration-started', shard: handle.index, shardName: handle.label, version: migration.version, name: migration.name });
-      await this.runMigration(handle, connection, migration);
+      await this.runMigration(handle, session, migration);
       appliedVersions.push(migration.version);
       this.log.info(`${handle.label}: applied migration ${migration.version} (${migration.name})`);
       emit({ kind: 'migration-applied', shard: handle.index, shardName: handle.label, version: migration.version, name: migration.name });
@@ -194,13 +198,13 @@ export class ClusterSchemaService implements SchemaService {
   }
 
   /** DDL commits as it goes, so the record is written only after every statement succeeded. */
-  private async runMigration(handle: ShardHandle, connection: PoolConnection, migration: Migration): Promise<void> {
+  private async runMigration(handle: ShardHandle, session: ShardSession, migration: Migration): Promise<void> {
     const statements = migration.statements(this.clock());
     for (const [position, sql] of statements.entries()) {
       try {
-        await connection.query(sql);
+        await session.query(sql, [], { kind: 'ddl' });
       } catch (error) {
-        const cause = (error as { message?: string }).message ?? String(error);
+        const cause = serverMessage(error);
         throw new StrataError(
           ErrorCode.MigrationFailed,
           `${shardWhere(handle)}: migration ${migration.version} (${migration.name}) failed at statement ${position + 1} of ${statements.length} (${firstLineOf(sql)}): ${cause}`,
@@ -208,13 +212,11 @@ export class ClusterSchemaService implements SchemaService {
         );
       }
     }
-    await connection.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, applied_at, applied_by) VALUES (?, ?, ?, ?, ?)`, [
-      migration.version,
-      migration.name,
-      migration.checksum,
-      this.clock(),
-      this.appliedBy,
-    ]);
+    await session.query(
+      `INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, applied_at, applied_by) VALUES (?, ?, ?, ?, ?)`,
+      [migration.version, migration.name, migration.checksum, this.clock(), this.appliedBy],
+      { kind: 'write' },
+    );
   }
 
   private async checkShard(handle: ShardHandle): Promise<ShardSchemaCheck> {

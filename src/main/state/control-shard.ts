@@ -1,6 +1,5 @@
-import type { PoolConnection } from 'mysql2/promise';
 import { StrataError } from '../../shared/errors';
-import { describeShardError, type ClusterConnections, type ShardHandle } from '../cluster/connections';
+import { describeShardError, type ClusterConnections, type ShardHandle, type ShardSession, type StatementOptions } from '../cluster/connections';
 
 /**
  * The shard that holds the cluster's shared state: schedules, settings, backfills and the audit log. Shard 0, so
@@ -8,8 +7,16 @@ import { describeShardError, type ClusterConnections, type ShardHandle } from '.
  */
 export const CONTROL_SHARD = 0;
 
-/** A session on the control shard inside one transaction. */
-export type ControlSession = Pick<PoolConnection, 'query'>;
+/**
+ * A session on the control shard (inside one transaction, or holding a named lock): a ShardSession's `query`, which
+ * answers the rows (or a write's result header) directly and bounds each statement by its deadline.
+ */
+export type ControlSession = Pick<ShardSession, 'query'>;
+
+/** How a control-shard session is opened: `signal` ends waiting for it (a cancel). */
+export interface ControlSessionOptions {
+  signal?: AbortSignal;
+}
 
 /** Reads and transactions on the control shard, with errors that name it. */
 export class ControlShard {
@@ -23,22 +30,22 @@ export class ControlShard {
     return this.connections.shard(CONTROL_SHARD);
   }
 
-  /** One statement on the control shard. */
-  query<T = unknown>(sql: string, params: unknown[] = []): Promise<T> {
-    return this.connections.query<T>(CONTROL_SHARD, sql, params);
+  /** One statement on the control shard, bounded by its deadline (the read deadline unless `options` say otherwise). */
+  query<T = unknown>(sql: string, params: unknown[] = [], options: StatementOptions = {}): Promise<T> {
+    return this.connections.query<T>(CONTROL_SHARD, sql, params, options);
   }
 
   /**
-   * Runs `work` in one transaction on one control-shard session: committed when it returns, rolled back when it
-   * throws. A session that failed mid-transaction is destroyed rather than returned to the pool.
+   * Runs `work` in one transaction on one control-shard session: committed when it returns. When it throws (or a
+   * statement passes its deadline) the session is destroyed, and with it the transaction rolls back on the server.
    */
-  async transaction<T>(work: (session: ControlSession) => Promise<T>): Promise<T> {
-    return this.withConnection(async (connection) => {
-      await connection.beginTransaction();
-      const result = await work(connection);
-      await connection.commit();
+  async transaction<T>(work: (session: ControlSession) => Promise<T>, options: ControlSessionOptions = {}): Promise<T> {
+    return this.withSession(async (session) => {
+      await session.query('START TRANSACTION');
+      const result = await work(session);
+      await session.query('COMMIT', [], { kind: 'write' });
       return result;
-    });
+    }, options);
   }
 
   /**
@@ -46,30 +53,19 @@ export class ControlShard {
    * named lock and the writes it guards, which commit one by one before the lock is released. A session that
    * failed is destroyed rather than returned to the pool.
    */
-  session<T>(work: (session: ControlSession) => Promise<T>): Promise<T> {
-    return this.withConnection(work);
+  session<T>(work: (session: ControlSession) => Promise<T>, options: ControlSessionOptions = {}): Promise<T> {
+    return this.withSession(work, options);
   }
 
-  private async withConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-    let connection: PoolConnection;
+  private async withSession<T>(work: (session: ShardSession) => Promise<T>, options: ControlSessionOptions): Promise<T> {
+    const session = await this.connections.session(CONTROL_SHARD, { signal: options.signal });
     try {
-      connection = await (await this.connections.pool(CONTROL_SHARD)).getConnection();
-    } catch (error) {
-      throw describeShardError(error, this.handle);
-    }
-    try {
-      const result = await work(connection);
-      connection.release();
+      const result = await work(session);
+      session.release();
       return result;
     } catch (error) {
-      connection.destroy();
+      session.destroy();
       throw error instanceof StrataError ? error : describeShardError(error, this.handle);
     }
   }
-}
-
-/** Rows of a `session.query` answer inside a transaction (mysql2 answers `[rows, fields]`). */
-export async function selectRows<T>(session: ControlSession, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [rows] = (await session.query(sql, params)) as unknown as [T[]];
-  return rows;
 }

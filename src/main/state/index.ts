@@ -6,7 +6,7 @@ import { RunHistory } from './run-history';
 import { SettingsStore } from './settings';
 
 export { AuditLog, type AuditEntry } from './audit-log';
-export { CONTROL_SHARD, ControlShard, selectRows, type ControlSession } from './control-shard';
+export { CONTROL_SHARD, ControlShard, type ControlSession, type ControlSessionOptions } from './control-shard';
 export { acquireNamedLock, releaseNamedLock, withNamedLock, type LockSession } from './named-lock';
 export { COMMITTED_ROLLUP_OUTCOMES, completedWindowsSql, readCompletedWindows, RunHistory, type HistoryRead, type JobRunEntry } from './run-history';
 export { SettingsStore, type StoredSetting } from './settings';

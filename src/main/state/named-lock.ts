@@ -1,14 +1,22 @@
-import type { PoolConnection } from 'mysql2/promise';
+import type { ShardSession } from '../cluster/connections';
 
 /** A session that can hold a MySQL named lock; GET_LOCK belongs to the session that took it. */
-export type LockSession = Pick<PoolConnection, 'query'>;
+export type LockSession = Pick<ShardSession, 'query'>;
+
+/**
+ * How long past its own wait GET_LOCK may take to answer. The wait is not a sign of a shard in trouble, so the
+ * statement's deadline is the wait plus this, not the read deadline, which may be shorter than the wait.
+ */
+const LOCK_ANSWER_MARGIN_MS = 30_000;
 
 /**
  * Takes `GET_LOCK(name, waitSeconds)` on the session: true when it is held, false when someone else held it for the
  * whole wait. The statements that need the lock must run on this same session.
  */
 export async function acquireNamedLock(session: LockSession, name: string, waitSeconds: number): Promise<boolean> {
-  const [rows] = (await session.query('SELECT GET_LOCK(?, ?) AS acquired', [name, waitSeconds])) as unknown as [Array<{ acquired: number | string | null }>];
+  const rows = await session.query<Array<{ acquired: number | string | null }>>('SELECT GET_LOCK(?, ?) AS acquired', [name, waitSeconds], {
+    timeoutMs: waitSeconds * 1000 + LOCK_ANSWER_MARGIN_MS,
+  });
   return Number(rows[0]?.acquired) === 1;
 }
 

@@ -1,4 +1,4 @@
-import { selectRows, type ControlSession, type ControlShard } from './control-shard';
+import type { ControlSession, ControlShard } from './control-shard';
 
 /** One row of strata_settings: a named JSON value with who changed it last. */
 export interface StoredSetting {
@@ -30,7 +30,7 @@ export class SettingsStore {
 
   /** Inside a transaction: reads and row-locks the setting, so concurrent edits are ordered and each sees the last. */
   async readForUpdate(session: ControlSession, name: string): Promise<StoredSetting | undefined> {
-    const rows = await selectRows<SettingRow>(session, 'SELECT name, value, updated_at, updated_by FROM strata_settings WHERE name = ? FOR UPDATE', [name]);
+    const rows = await session.query<SettingRow[]>('SELECT name, value, updated_at, updated_by FROM strata_settings WHERE name = ? FOR UPDATE', [name]);
     return rows[0] ? toSetting(rows[0]) : undefined;
   }
 
