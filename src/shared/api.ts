@@ -94,6 +94,22 @@ export interface StrataApi {
     /** The latest reconciliations of every shard, newest first. */
     runs(request: ChannelRequest<'reconcile:runs'>): Promise<Result<ChannelResponse<'reconcile:runs'>>>;
   };
+  backup: {
+    /** The dry run: per shard the tables, estimated sizes and time, free space at the destination, the exact command. */
+    plan(request: ChannelRequest<'backup:plan'>): Promise<Result<ChannelResponse<'backup:plan'>>>;
+    /** Starts a backup set in the main process and answers at once with its catalog record; requires `confirm: true`. */
+    run(request: ChannelRequest<'backup:run'>): Promise<Result<ChannelResponse<'backup:run'>>>;
+    /** The catalog's sets, newest first, and per shard the age of the newest verified backup. */
+    list(request: ChannelRequest<'backup:list'>): Promise<Result<ChannelResponse<'backup:list'>>>;
+    /** Stops every dump of a set wherever it runs; partial files are removed and the set becomes cancelled. */
+    cancel(request: ChannelRequest<'backup:cancel'>): Promise<Result<ChannelResponse<'backup:cancel'>>>;
+    /** Checks each file's sha256, restores it into a scratch database and compares rows with the manifest. */
+    verify(request: ChannelRequest<'backup:verify'>): Promise<Result<ChannelResponse<'backup:verify'>>>;
+    /** Restores one shard's part, into a scratch database unless `replace`; requires `confirm: true`. */
+    restore(request: ChannelRequest<'backup:restore'>): Promise<Result<ChannelResponse<'backup:restore'>>>;
+    /** Per shard bytes written, tables done, MB/s and time left of a set this host runs, and its end. */
+    onProgress(listener: (progress: EventPayload<'backup:onProgress'>) => void): Unsubscribe;
+  };
 }
 
 export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi {
@@ -147,6 +163,15 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       plan: (request) => invoke('reconcile:plan', request),
       run: (request) => invoke('reconcile:run', request),
       runs: (request) => invoke('reconcile:runs', request),
+    },
+    backup: {
+      plan: (request) => invoke('backup:plan', request),
+      run: (request) => invoke('backup:run', request),
+      list: (request) => invoke('backup:list', request),
+      cancel: (request) => invoke('backup:cancel', request),
+      verify: (request) => invoke('backup:verify', request),
+      restore: (request) => invoke('backup:restore', request),
+      onProgress: (listener) => subscribe('backup:onProgress', listener),
     },
   };
 }

@@ -1,6 +1,20 @@
 import { z } from 'zod';
 import { auditEntryRecordSchema, auditQuerySchema } from './audit';
 import {
+  backupIdRequestSchema,
+  backupListRequestSchema,
+  backupListSchema,
+  backupPlanSchema,
+  backupProgressSchema,
+  backupRequestSchema,
+  backupRestoreReportSchema,
+  backupRestoreRequestSchema,
+  backupRunRequestSchema,
+  backupSetRecordSchema,
+  backupVerifyReportSchema,
+  backupVerifyRequestSchema,
+} from './backup';
+import {
   backfillIdRequestSchema,
   backfillListRequestSchema,
   backfillPlanSchema,
@@ -168,6 +182,12 @@ export const channels = {
   'reconcile:plan': { request: reconcileRequestSchema, response: reconcileReportSchema },
   'reconcile:run': { request: reconcileRunRequestSchema, response: reconcileReportSchema },
   'reconcile:runs': { request: reconcileRunsRequestSchema, response: reconcileRunHistorySchema },
+  'backup:plan': { request: backupRequestSchema, response: backupPlanSchema },
+  'backup:run': { request: backupRunRequestSchema, response: backupSetRecordSchema },
+  'backup:list': { request: backupListRequestSchema, response: backupListSchema },
+  'backup:cancel': { request: backupIdRequestSchema, response: backupSetRecordSchema },
+  'backup:verify': { request: backupVerifyRequestSchema, response: backupVerifyReportSchema },
+  'backup:restore': { request: backupRestoreRequestSchema, response: backupRestoreReportSchema },
 } as const;
 
 /**
@@ -179,6 +199,7 @@ export const events = {
   'partitions:onProgress': partitionApplyEventSchema,
   'partitions:onConvertProgress': conversionEventSchema,
   'retention:onProgress': pruneProgressSchema,
+  'backup:onProgress': backupProgressSchema,
 } as const;
 
 export type Events = typeof events;

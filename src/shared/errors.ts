@@ -86,7 +86,17 @@ export const ErrorCode = {
   // 10xxx: retention and pruning
   RetentionInvalid: 10001,
   PruneFailed: 10002,
-  // 11xxx: backups (reserved)
+  // 11xxx: backups
+  BackupInvalid: 11001,
+  BackupClientMissing: 11002,
+  BackupNoRoom: 11003,
+  BackupDumpFailed: 11004,
+  BackupNotFound: 11005,
+  BackupNotRunning: 11006,
+  BackupNotAvailable: 11007,
+  BackupVerifyFailed: 11008,
+  BackupRestoreRefused: 11009,
+  BackupRestoreFailed: 11010,
   // 12xxx: monitoring and alerts (reserved)
   // 13xxx: traffic charts and the Redis cache (reserved)
   // 14xxx: audit log

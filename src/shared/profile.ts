@@ -58,6 +58,14 @@ export const redisSchema = z.strictObject({
   tls: tlsSchema.optional(),
 });
 
+/** Where backup sets go and which dump client makes them; both absolute paths. */
+export const backupProfileSchema = z.strictObject({
+  /** A folder (a mounted share, for example); default: the `backups` folder of Strata's data directory. */
+  dest: z.string().regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'must be the absolute path of a folder').optional(),
+  /** The mysqldump or mariadb-dump binary; default: the first of mariadb-dump, mysqldump on PATH. */
+  client: z.string().regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'must be the absolute path of mysqldump or mariadb-dump').optional(),
+});
+
 export const profileSchema = z
   .strictObject({
     name: z.string().min(1).max(64).optional(),
@@ -65,6 +73,7 @@ export const profileSchema = z
     redis: redisSchema,
     /** Every shard and Redis must use TLS with a verified certificate, as if each said `tls.require`. */
     requireTls: z.boolean().optional(),
+    backup: backupProfileSchema.optional(),
   })
   .superRefine((profile, ctx) => {
     const seen = new Map<string, number>();

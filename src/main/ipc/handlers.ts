@@ -35,6 +35,12 @@ export function createHandlers(services: StrataServices): Handlers {
     'reconcile:plan': (request) => services.reconcile.plan(request),
     'reconcile:run': ({ from, to, shards }) => services.reconcile.runManually({ from, to, shards }),
     'reconcile:runs': (request) => services.reconcile.runs(request.limit),
+    'backup:plan': (request) => services.backup.plan(request),
+    'backup:run': async ({ shards, tables, includeRaw, dest }) => (await services.backup.start({ shards, tables, includeRaw, dest })).record,
+    'backup:list': (request) => services.backup.list(request.limit),
+    'backup:cancel': (request) => services.backup.cancel(request.id),
+    'backup:verify': (request) => services.backup.verify(request),
+    'backup:restore': (request) => services.backup.restore(request),
   };
 }
 
@@ -45,7 +51,7 @@ export type DeliverEvent = (event: EventName, payload: unknown) => void;
  * Connects every contract event of the services to a host's transport, and returns the function that disconnects
  * them. Each payload is checked against its schema first: a malformed event is logged and never sent.
  */
-export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'conversion' | 'retention'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
+export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'conversion' | 'retention' | 'backup'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
   const send = (event: EventName, payload: unknown) => {
     const checked = events[event].safeParse(payload);
     if (!checked.success) {
@@ -63,6 +69,7 @@ export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'parti
     services.partitions.onProgress((event) => send('partitions:onProgress', event)),
     services.conversion.onProgress((event) => send('partitions:onConvertProgress', event)),
     services.retention.onProgress((progress) => send('retention:onProgress', progress)),
+    services.backup.onProgress((progress) => send('backup:onProgress', progress)),
   ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

@@ -220,6 +220,55 @@ function faultTolerance(): string[] {
   return [...addColumnIfMissing('strata_job_runs', 'pid', 'INT UNSIGNED NULL')];
 }
 
+// Migration 7: the backup catalog. A set and one part per shard, so every console and agent sees the same list
+// and a cancel reaches the process running it; the control shard's tables are the ones used. The verify columns
+// are filled when a part is restored into a scratch database and compared with its manifest.
+function backupCatalog(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS strata_backup_sets (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  state VARCHAR(16) NOT NULL,
+  created_by VARCHAR(255) NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  pid INT UNSIGNED NOT NULL,
+  started_at DATETIME(3) NOT NULL,
+  finished_at DATETIME(3) NULL,
+  updated_at DATETIME(3) NOT NULL,
+  dest VARCHAR(4096) NOT NULL,
+  manifest_path VARCHAR(4096) NOT NULL,
+  compression VARCHAR(8) NOT NULL,
+  tables_list VARCHAR(1024) NOT NULL,
+  include_raw TINYINT(1) NOT NULL DEFAULT 0,
+  bytes BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  cancel_requested TINYINT(1) NOT NULL DEFAULT 0,
+  error TEXT NULL,
+  KEY idx_started (started_at),
+  KEY idx_state (state)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_backup_parts (
+  set_id VARCHAR(64) NOT NULL,
+  shard_index INT UNSIGNED NOT NULL,
+  shard_name VARCHAR(255) NOT NULL,
+  outcome VARCHAR(16) NOT NULL,
+  file_name VARCHAR(1024) NOT NULL,
+  bytes BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  dump_bytes BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  sha256 CHAR(64) NULL,
+  started_at DATETIME(3) NULL,
+  finished_at DATETIME(3) NULL,
+  duration_ms BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  detail MEDIUMTEXT NOT NULL,
+  error TEXT NULL,
+  verified_at DATETIME(3) NULL,
+  verify_outcome VARCHAR(16) NULL,
+  verify_ms BIGINT UNSIGNED NULL,
+  verify_error TEXT NULL,
+  PRIMARY KEY (set_id, shard_index),
+  KEY idx_shard_verified (shard_index, verified_at)
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
 /** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
 const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
 
@@ -239,6 +288,7 @@ export const MIGRATIONS: readonly Migration[] = [
   defineMigration(4, 'backfills', backfillTable),
   defineMigration(5, 'retention', retentionTables),
   defineMigration(6, 'fault tolerance', faultTolerance),
+  defineMigration(7, 'backup catalog', backupCatalog),
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

@@ -56,6 +56,16 @@ const WORDS: Record<ErrorCodeName, string> = {
   ConversionRefused: 'Table cannot be converted',
   ConversionFailed: 'Conversion failed',
   DdlLockBusy: 'Table busy: partition change skipped',
+  BackupInvalid: 'Invalid backup request',
+  BackupClientMissing: 'Dump client missing or too old',
+  BackupNoRoom: 'Not enough room at the backup destination',
+  BackupDumpFailed: 'Backup dump failed',
+  BackupNotFound: 'Backup set not found',
+  BackupNotRunning: 'Backup is not running',
+  BackupNotAvailable: 'Not available in this build yet',
+  BackupVerifyFailed: 'Backup verification failed',
+  BackupRestoreRefused: 'Restore refused',
+  BackupRestoreFailed: 'Restore failed',
   AuditQueryInvalid: 'Invalid audit log query',
 };
 
