@@ -70,6 +70,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/reconcile').then((module) => module.registerReconcileCommand),
   },
   {
+    name: 'backup',
+    term: 'backup',
+    description: 'back up every shard with mysqldump/mariadb-dump into compressed, checksummed sets; list and cancel them',
+    load: () => import('./commands/backup').then((module) => module.registerBackupCommand),
+  },
+  {
     name: 'retention',
     term: 'retention',
     description: 'show or change how long each analytics table keeps its rows; list the last prune runs',
