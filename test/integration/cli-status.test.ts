@@ -63,6 +63,15 @@ describe('strata status against a real 2-shard cluster', () => {
     expect(run.stdout).toMatch(/shard1\s+up/);
   });
 
+  it('says in the table which TLS each shard and Redis use: this cluster connects in plain text', async () => {
+    const run = await runCli(['status', '--profile', cluster.profilePath]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    for (const name of ['shard0', 'shard1', 'redis']) {
+      expect(lines.find((line) => new RegExp(`^  ${name}\\s+up `).test(line))).toMatch(/ ms {2}no TLS {2}/);
+    }
+  });
+
   it('marks a stopped shard as down with the reason, exits 1, and still reports the others', async () => {
     await cluster.stopShard(1);
     try {

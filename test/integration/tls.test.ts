@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/main/log';
 import type { SandboxTls } from '../../src/main/sandbox/planner';
 import { EnvSecretResolver } from '../../src/main/secrets';
 import { createServices } from '../../src/main/services';
+import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
 
 const run = promisify(execFile);
@@ -84,6 +85,14 @@ describe('TLS to shards and Redis (real mariadbd and redis-server started with T
     expect(status.redis).toMatchObject({ reachable: true, serverVersion: expect.any(String) });
     expect(status.redis.tls).toMatch(/^TLSv1\.[23] \S+/);
     expect(status.healthy).toBe(true);
+  });
+
+  it('strata status prints the TLS protocol and cipher of the shard and of Redis in its table', async () => {
+    const run = await runCli(['status', '--profile', secure.profilePath]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.find((line) => /^ {2}shard0\s+up /.test(line))).toMatch(/ ms {2}TLSv1\.[23] \S+ {2}schema v\d+$/);
+    expect(lines.find((line) => /^ {2}redis\s+up /.test(line))).toMatch(/ ms {2}TLSv1\.[23] \S+ {2}.* used$/);
   });
 
   it('is refused by the shard without TLS, so the TLS seen above is not optional', async () => {

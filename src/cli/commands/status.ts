@@ -11,7 +11,7 @@ export function formatStatus(status: ClusterStatus): string {
       continue;
     }
     lines.push(
-      `  ${shard.name.padEnd(10)} up    ${where}  ${shard.serverVersion ?? '?'}  ${shard.latencyMs?.toFixed(1)} ms  schema v${shard.schemaVersion ?? '-'}`,
+      `  ${shard.name.padEnd(10)} up    ${where}  ${shard.serverVersion ?? '?'}  ${shard.latencyMs?.toFixed(1)} ms  ${shard.tls ?? 'no TLS'}  schema v${shard.schemaVersion ?? '-'}`,
     );
     for (const table of shard.tables) {
       lines.push(`      ${table.table.padEnd(22)} ~${table.estimatedRows.toLocaleString('en-US')} rows  ${formatBytes(table.dataBytes + table.indexBytes)}`);
@@ -20,7 +20,7 @@ export function formatStatus(status: ClusterStatus): string {
   const redis = status.redis;
   lines.push(
     redis.reachable
-      ? `  ${'redis'.padEnd(10)} up    ${redis.url}  ${redis.serverVersion ?? '?'}  ${redis.latencyMs?.toFixed(1)} ms  ${formatBytes(redis.usedMemoryBytes ?? 0)} used`
+      ? `  ${'redis'.padEnd(10)} up    ${redis.url}  ${redis.serverVersion ?? '?'}  ${redis.latencyMs?.toFixed(1)} ms  ${redis.tls ?? 'no TLS'}  ${formatBytes(redis.usedMemoryBytes ?? 0)} used`
       : `  ${'redis'.padEnd(10)} DOWN  ${redis.url}  ${redis.problem?.message ?? ''}`,
   );
   for (const warning of status.warnings) lines.push(`  warning: ${warning}`);

@@ -7,7 +7,7 @@ import { StatusBadge } from './StatusBadge';
 export function RedisTable({ redis }: { redis: RedisStatus }) {
   return (
     <Paper withBorder radius="md" data-testid="redis-table">
-      <Table.ScrollContainer minWidth={720} type="native">
+      <Table.ScrollContainer minWidth={880} type="native">
         <Table verticalSpacing={8} horizontalSpacing="md" fz="sm">
           <Table.Thead>
             <Table.Tr>
@@ -16,6 +16,7 @@ export function RedisTable({ redis }: { redis: RedisStatus }) {
               <Table.Th>Status</Table.Th>
               <Table.Th>Server</Table.Th>
               <Table.Th ta="right">Round trip</Table.Th>
+              <Table.Th>TLS</Table.Th>
               <Table.Th ta="right">Memory used</Table.Th>
             </Table.Tr>
           </Table.Thead>
@@ -38,12 +39,17 @@ export function RedisTable({ redis }: { redis: RedisStatus }) {
                   <Table.Td ta="right" ff="monospace">
                     {formatLatency(redis.latencyMs)}
                   </Table.Td>
+                  <Table.Td data-testid="redis-tls">
+                    <Text size="sm" span c={redis.tls ? undefined : 'dimmed'}>
+                      {redis.tls ?? 'no TLS'}
+                    </Text>
+                  </Table.Td>
                   <Table.Td ta="right" ff="monospace">
                     {redis.usedMemoryBytes === undefined ? '—' : formatBytes(redis.usedMemoryBytes)}
                   </Table.Td>
                 </>
               ) : (
-                <Table.Td colSpan={3}>
+                <Table.Td colSpan={4}>
                   <ProblemLine problem={redis.problem} testId="redis-problem" />
                 </Table.Td>
               )}

@@ -5,7 +5,7 @@ import { ProblemLine } from '../../components/ProblemLine';
 import { shortServerVersion } from './server-version';
 import { StatusBadge } from './StatusBadge';
 
-const DETAIL_COLUMNS = 3 + TABLE_NAMES.length;
+const DETAIL_COLUMNS = 4 + TABLE_NAMES.length;
 const numeric = { ta: 'right', ff: 'monospace' } as const;
 
 function rowsOf(shard: ShardStatus, table: string): number | undefined {
@@ -32,6 +32,11 @@ function ShardRow({ shard }: { shard: ShardStatus }) {
             </Tooltip>
           </Table.Td>
           <Table.Td {...numeric}>{formatLatency(shard.latencyMs)}</Table.Td>
+          <Table.Td data-testid={`shard-tls-${shard.index}`}>
+            <Text size="sm" span c={shard.tls ? undefined : 'dimmed'}>
+              {shard.tls ?? 'no TLS'}
+            </Text>
+          </Table.Td>
           <Table.Td ta="center">
             {shard.schemaVersion === undefined ? (
               <Badge color="orange" variant="light" tt="none" radius="sm">
@@ -65,11 +70,11 @@ function ShardRow({ shard }: { shard: ShardStatus }) {
 export function ShardTable({ shards }: { shards: readonly ShardStatus[] }) {
   return (
     <Paper withBorder radius="md" data-testid="shard-table">
-      <Table.ScrollContainer minWidth={980} type="native">
+      <Table.ScrollContainer minWidth={1160} type="native">
         <Table verticalSpacing={8} horizontalSpacing="md" highlightOnHover fz="sm">
           <Table.Thead>
             <Table.Tr>
-              <Table.Th colSpan={6} />
+              <Table.Th colSpan={7} />
               <Table.Th colSpan={TABLE_NAMES.length} ta="center" c="dimmed" fz="xs" tt="uppercase" style={{ borderBottom: '1px solid var(--table-border-color)' }}>
                 Estimated rows
               </Table.Th>
@@ -80,6 +85,7 @@ export function ShardTable({ shards }: { shards: readonly ShardStatus[] }) {
               <Table.Th>Status</Table.Th>
               <Table.Th>Server</Table.Th>
               <Table.Th ta="right">Round trip</Table.Th>
+              <Table.Th>TLS</Table.Th>
               <Table.Th ta="center">Schema</Table.Th>
               {TABLE_NAMES.map((table) => (
                 <Table.Th key={table} ta="right">
