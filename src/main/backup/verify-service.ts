@@ -1,0 +1,159 @@
+import type { BackupPartRecord, BackupProgress, BackupSetRecord, BackupVerifyReport, BackupVerifyRequest } from '../../shared/backup';
+import { ErrorCode, StrataError } from '../../shared/errors';
+import { toFailure } from '../../shared/result';
+import type { ClusterConnections } from '../cluster/connections';
+import type { ScopedLogger } from '../log';
+import type { SecretResolver } from '../secrets';
+import { checksumStatement, columnsStatement, describeMismatches, quoteIdentifier, scratchDatabaseName, type TableCheck } from './restore-planner';
+import type { BackupCatalog } from './catalog';
+import { checkPartFile, loadDump, partFilePath, readSet } from './restore-service';
+
+type PartReport = BackupVerifyReport['parts'][number];
+
+/** Strata's own writes to a shard since `since`: a run recorded or a watermark moved (the backup's own run aside). */
+const WRITES_SINCE_SQL = `SELECT (SELECT COUNT(*) FROM strata_job_runs WHERE job <> 'backup' AND (started_at >= ? OR finished_at >= ?))
+                               + (SELECT COUNT(*) FROM strata_watermarks WHERE updated_at >= ?) AS writes`;
+
+export interface VerifyServiceOptions {
+  clock?: () => Date;
+}
+
+/**
+ * Verifies a set by restoring it: per part the file's size and sha256 against the manifest, then a load into a
+ * scratch database on its shard (`strata_verify_<set>_<shard>`, dropped afterwards whatever happened), whose every
+ * table must hold the manifest's row count and, while nothing has written to the shard since the dump, the same
+ * content checksum as the source table. The outcome is recorded in the catalog per part.
+ */
+export class ClusterBackupVerifier {
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly connections: ClusterConnections,
+    private readonly secrets: SecretResolver,
+    private readonly catalog: Pick<BackupCatalog, 'read' | 'recordVerification'>,
+    private readonly log: ScopedLogger,
+    options: VerifyServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  async verify(request: BackupVerifyRequest, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal } = {}): Promise<BackupVerifyReport> {
+    const record = await readSet(this.catalog, request.id);
+    const wanted = request.shards ?? record.parts.filter((part) => part.outcome === 'ok').map((part) => part.shard);
+    const unknown = wanted.filter((shard) => !record.parts.some((part) => part.shard === shard));
+    if (unknown.length > 0) throw new StrataError(ErrorCode.BackupInvalid, `backup ${record.id} has no part of shard ${unknown.join(', ')}; it holds shards ${record.parts.map((part) => part.shard).join(', ')}`);
+    if (wanted.length === 0) throw new StrataError(ErrorCode.BackupInvalid, `backup ${record.id} has no completed part to verify (${record.state})`);
+    // Parts verify in parallel: each loads into its own shard.
+    const parts = await Promise.all(record.parts.filter((part) => wanted.includes(part.shard)).map((part) => this.verifyPart(record, part, options)));
+    return { setId: record.id, parts: parts.sort((a, b) => a.shard - b.shard) };
+  }
+
+  private async verifyPart(record: BackupSetRecord, part: BackupPartRecord, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal }): Promise<PartReport> {
+    const verifiedAt = this.clock();
+    const started = performance.now();
+    const path = partFilePath(record, part);
+    let tables: TableCheck[] = [];
+    let error: string | null = null;
+    try {
+      if (part.outcome !== 'ok' || !part.sha256) throw new StrataError(ErrorCode.BackupVerifyFailed, `${part.shardName}'s part did not complete (${part.outcome}); there is no dump to verify`);
+      await checkPartFile(path, part, options.signal);
+      tables = await this.restoreAndCompare(record, part, path, started, options);
+      const mismatch = describeMismatches(path, tables);
+      if (mismatch) throw new StrataError(ErrorCode.BackupVerifyFailed, mismatch);
+    } catch (failure) {
+      error = toFailure(failure).message;
+      this.log.warn(`verify of backup ${record.id} ${part.shardName} failed: ${error}`);
+    }
+    const verifyMs = Math.round(performance.now() - started);
+    const outcome = error ? 'failed' : 'ok';
+    try {
+      await this.catalog.recordVerification(record.id, part.shard, { verifiedAt: verifiedAt.toISOString(), verifyOutcome: outcome, verifyMs, verifyError: error?.slice(0, 60_000) ?? null });
+    } catch (failure) {
+      this.log.warn(`could not record the verification of backup ${record.id} ${part.shardName} in the catalog`, failure);
+      error ??= `verified, but the catalog could not record it: ${toFailure(failure).message}`;
+    }
+    return {
+      shard: part.shard,
+      shardName: part.shardName,
+      outcome: error ? 'failed' : 'ok',
+      verifyMs,
+      error,
+      tables: tables.map((check) => ({ table: check.table, expectedRows: check.expectedRows, actualRows: check.actualRows, checksumMatches: check.checksumMatches })),
+    };
+  }
+
+  /** Loads the dump into the part's scratch database, compares each table, and always drops the scratch database. */
+  private async restoreAndCompare(record: BackupSetRecord, part: BackupPartRecord, path: string, started: number, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal }): Promise<TableCheck[]> {
+    const scratch = scratchDatabaseName('verify', record.id, part.shard);
+    const live = this.connections.shard(part.shard).config.database;
+    const drop = () => this.connections.query(part.shard, `DROP DATABASE IF EXISTS ${quoteIdentifier(scratch)}`, [], { kind: 'ddl' });
+    // A scratch database left by a verify that was killed is this set's own: start afresh.
+    await drop();
+    await this.connections.query(part.shard, `CREATE DATABASE ${quoteIdentifier(scratch)}`, [], { kind: 'ddl' });
+    try {
+      await loadDump({
+        connections: this.connections,
+        secrets: this.secrets,
+        record,
+        part,
+        database: scratch,
+        signal: options.signal,
+        onProgress: (readBytes, totalBytes, dumpBytes) => {
+          const elapsedMs = Math.round(performance.now() - started);
+          options.onProgress?.({
+            setId: record.id,
+            kind: 'shard',
+            state: 'running',
+            shard: part.shard,
+            shardName: part.shardName,
+            bytesWritten: readBytes,
+            dumpBytes,
+            tablesDone: 0,
+            tablesTotal: part.tables.length,
+            currentTable: null,
+            rows: 0,
+            mbPerSecond: elapsedMs > 0 ? dumpBytes / 1e6 / (elapsedMs / 1000) : 0,
+            etaSeconds: readBytes > 0 && elapsedMs > 0 ? ((totalBytes - readBytes) / readBytes) * (elapsedMs / 1000) : null,
+            elapsedMs,
+          });
+        },
+      });
+      const sourceUnchanged = await this.sourceUnchangedSince(part);
+      const checks: TableCheck[] = [];
+      for (const table of part.tables) {
+        const expectedRows = part.rowCounts.find((entry) => entry.table === table)?.rows ?? 0;
+        const restored = await this.tableChecksum(part.shard, scratch, table);
+        if (!restored) {
+          checks.push({ table, expectedRows, actualRows: null, checksumMatches: null });
+          continue;
+        }
+        const source = sourceUnchanged ? await this.tableChecksum(part.shard, live, table) : undefined;
+        checks.push({ table, expectedRows, actualRows: restored.rows, checksumMatches: source ? source.rows === restored.rows && source.checksum === restored.checksum : null });
+      }
+      return checks;
+    } finally {
+      await drop().catch((failure: unknown) => this.log.warn(`could not drop the scratch database ${scratch} on ${part.shardName}; drop it by hand`, failure));
+    }
+  }
+
+  /**
+   * Whether the source tables still hold the dump's snapshot, as far as Strata can tell: no run recorded and no
+   * watermark moved on the shard since the dump started. Only then is the restored copy compared with the source.
+   */
+  private async sourceUnchangedSince(part: BackupPartRecord): Promise<boolean> {
+    if (!part.startedAt) return false;
+    const since = new Date(part.startedAt);
+    const [row] = await this.connections.query<Array<{ writes: number | string }>>(part.shard, WRITES_SINCE_SQL, [since, since, since]);
+    return Number(row?.writes ?? 1) === 0;
+  }
+
+  /** Rows and content checksum of a table, or undefined when the database has no such table. */
+  private async tableChecksum(shard: number, database: string, table: string): Promise<{ rows: number; checksum: string } | undefined> {
+    const columns = columnsStatement(database, table);
+    const names = (await this.connections.query<Array<{ name: string }>>(shard, columns.sql, columns.params)).map((row) => row.name);
+    if (names.length === 0) return undefined;
+    const statement = checksumStatement(database, table, names);
+    const [row] = await this.connections.query<Array<{ row_count: number | string; checksum: number | string }>>(shard, statement.sql, statement.params, { kind: 'write' });
+    return { rows: Number(row?.row_count ?? 0), checksum: String(row?.checksum ?? '0') };
+  }
+}
