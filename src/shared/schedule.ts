@@ -23,6 +23,7 @@ export const SCHEDULED_JOBS = [
   { job: 'rollup-monthly', defaultCron: '0 3 1 * *', description: 'roll days up into months' },
   { job: 'reconcile', defaultCron: '30 2 * * *', description: 'compare each level with its source and re-roll the windows late rows changed' },
   { job: 'maintenance', defaultCron: '0 4 * * *', description: 'add future partitions, then prune what retention lets go' },
+  { job: 'backup', defaultCron: '0 1 * * *', description: 'back up every shard, then remove the sets backup retention lets go' },
 ] as const satisfies readonly ScheduledJobDefinition[];
 
 export type JobName = (typeof SCHEDULED_JOBS)[number]['job'];

@@ -155,6 +155,7 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
       { job: 'rollup-monthly', cron: '0 3 1 * *', enabled: true, isDefault: true },
       { job: 'reconcile', cron: '30 2 * * *', enabled: true, isDefault: true },
       { job: 'maintenance', cron: '0 4 * * *', enabled: true, isDefault: true },
+      { job: 'backup', cron: '0 1 * * *', enabled: true, isDefault: true },
     ]);
     const [hourly, daily, monthly] = schedules;
     expect(hourly?.nextRuns).toHaveLength(3);
@@ -221,6 +222,7 @@ describe('the scheduler on a real 2-shard cluster with Redis', () => {
       // This scheduler is built with the rollup jobs only.
       { job: 'reconcile', trigger: 'catch-up', outcome: 'skipped', summary: 'this build has no handler for the job' },
       { job: 'maintenance', trigger: 'catch-up', outcome: 'skipped', summary: 'this build has no handler for the job' },
+      { job: 'backup', trigger: 'catch-up', outcome: 'skipped', summary: 'this build has no handler for the job' },
     ]);
     await scheduler.stop();
   });

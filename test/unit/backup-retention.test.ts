@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStoredBackupRetention, planBackupRetention, validateBackupRetention, DEFAULT_BACKUP_RETENTION, type RetainedSet } from '../../src/main/backup/retention';
+import { backupJobHandlers } from '../../src/main/scheduler/jobs';
+import type { BackupSetRecord } from '../../src/shared/backup';
 import { ErrorCode } from '../../src/shared/errors';
 
 const DAY = 86_400_000;
@@ -58,5 +60,42 @@ describe('backup retention', () => {
     expect(parseStoredBackupRetention('{"keepSets":3,"keepDays":null}')).toEqual({ keepSets: 3, keepDays: null });
     expect(parseStoredBackupRetention(undefined)).toEqual(DEFAULT_BACKUP_RETENTION);
     expect(parseStoredBackupRetention('{"keepSets":0}')).toEqual(DEFAULT_BACKUP_RETENTION);
+  });
+});
+
+describe('the scheduled backup job', () => {
+  const record = (state: BackupSetRecord['state']) => ({ id: 's1', state, bytes: 2_000_000, parts: [] }) as unknown as BackupSetRecord;
+  const runner = (newest: Date | undefined, state: BackupSetRecord['state'] = 'ok') => {
+    const calls: string[] = [];
+    return {
+      calls,
+      runner: {
+        newestSetStartedAt: async () => newest,
+        backup: async () => (calls.push('backup'), record(state)),
+        prune: async () => (calls.push('prune'), { dryRun: false, removed: [{ setId: 'old', reason: 'older', bytes: 1 }], kept: [] }),
+      },
+    };
+  };
+  const run = (handlers: ReturnType<typeof backupJobHandlers>, trigger: 'schedule' | 'catch-up') => handlers.backup!({ trigger, fencingToken: 1, signal: new AbortController().signal, now: NOW });
+
+  it('backs up, then applies the retention, on its schedule', async () => {
+    const { calls, runner: fake } = runner(new Date(NOW.getTime() - 3_600_000));
+    const result = await run(backupJobHandlers(fake), 'schedule');
+    expect(calls).toEqual(['backup', 'prune']);
+    expect(result).toEqual({ ok: true, summary: 'set s1 ok: 0 of 0 parts ok, 2.0 MB; retention removed 1 set, kept 0' });
+  });
+
+  it('catches up a missed day only, and never removes sets after a cancelled night', async () => {
+    const recent = runner(new Date(NOW.getTime() - 5 * 3_600_000));
+    expect((await run(backupJobHandlers(recent.runner), 'catch-up')).summary).toMatch(/less than a day ago: nothing missed/);
+    expect(recent.calls).toEqual([]);
+    const none = runner(undefined);
+    expect((await run(backupJobHandlers(none.runner), 'catch-up')).summary).toMatch(/no backup set yet/);
+    const missed = runner(new Date(NOW.getTime() - 29 * 3_600_000));
+    await run(backupJobHandlers(missed.runner), 'catch-up');
+    expect(missed.calls).toEqual(['backup', 'prune']);
+    const cancelled = runner(new Date(NOW.getTime() - 29 * 3_600_000), 'cancelled');
+    expect((await run(backupJobHandlers(cancelled.runner), 'schedule')).ok).toBe(false);
+    expect(cancelled.calls).toEqual(['backup']);
   });
 });

@@ -29,6 +29,7 @@ describe('default schedules', () => {
       { job: 'rollup-monthly', cron: '0 3 1 * *', enabled: true, isDefault: true },
       { job: 'reconcile', cron: '30 2 * * *', enabled: true, isDefault: true },
       { job: 'maintenance', cron: '0 4 * * *', enabled: true, isDefault: true },
+      { job: 'backup', cron: '0 1 * * *', enabled: true, isDefault: true },
     ]);
   });
 
@@ -53,7 +54,7 @@ describe('stored schedules', () => {
   });
 
   it('of jobs this build does not know are ignored', () => {
-    expect(effectiveSchedules([stored('prune-v9', '0 4 * * *')]).map((schedule) => schedule.job)).toEqual(['rollup-hourly', 'rollup-daily', 'rollup-monthly', 'reconcile', 'maintenance']);
+    expect(effectiveSchedules([stored('prune-v9', '0 4 * * *')]).map((schedule) => schedule.job)).toEqual(['rollup-hourly', 'rollup-daily', 'rollup-monthly', 'reconcile', 'maintenance', 'backup']);
   });
 });
 
@@ -121,6 +122,7 @@ describe('changes', () => {
         { job: 'rollup-monthly', cron: '0 3 1 * *' },
         { job: 'reconcile', cron: '30 2 * * *' },
         { job: 'maintenance', cron: '0 4 * * *' },
+        { job: 'backup', cron: '0 1 * * *' },
       ],
     });
     expect(
@@ -129,6 +131,7 @@ describe('changes', () => {
           ['rollup-monthly', '0 3 1 * *'],
           ['reconcile', '30 2 * * *'],
           ['maintenance', '0 4 * * *'],
+          ['backup', '0 1 * * *'],
         ]),
         effectiveSchedules([stored('rollup-hourly', '0 * * * *', 0), stored('rollup-daily', '0 2 * * *', 0)]),
       ),

@@ -1,7 +1,9 @@
+import type { BackupPruneReport, BackupSetRecord } from '../../shared/backup';
 import type { PartitionApplyReport } from '../../shared/partitions';
 import type { PruneReport } from '../../shared/retention';
 import type { ReconcileReport } from '../../shared/reconcile';
 import type { RollupLevel, RollupReport } from '../../shared/rollup';
+import type { BackupService } from '../backup/service';
 import type { PartitionApplyOptions } from '../partitions/service';
 import type { PruneOptions } from '../retention/service';
 import type { JobName, RunTrigger } from '../../shared/schedule';
@@ -134,5 +136,74 @@ export function reconcileJobHandlers(runner: ReconcileRunner): JobHandlers {
       if (trigger === 'catch-up') return { summary: 'waits for its scheduled run', ok: true };
       return summariseReconcile(await runner.run({ trigger, fencingToken, signal }));
     },
+  };
+}
+
+/** The parts of backups the scheduled `backup` job drives (see src/main/backup). */
+export interface BackupJobRunner {
+  /** When the newest set of the catalog started, whatever its outcome; undefined when there is none. */
+  newestSetStartedAt(): Promise<Date | undefined>;
+  /** Takes a set of every shard with the default tables and waits until every dump has ended. */
+  backup(options: { signal: AbortSignal }): Promise<BackupSetRecord>;
+  /** Removes what the backup retention lets go. */
+  prune(): Promise<BackupPruneReport>;
+}
+
+/** How old the newest set may be before a scheduler that takes the lease catches up a missed day. */
+export const BACKUP_CATCH_UP_AGE_MS = 24 * 3_600_000;
+
+/** `set 20261202T010000Z-3f2a ok: 2 parts, 48.2 MB; retention removed 1 set, kept 7`. */
+export function summariseBackup(record: BackupSetRecord, prune: BackupPruneReport | undefined, pruneProblem?: string): JobResult {
+  const ok = record.parts.filter((part) => part.outcome === 'ok').length;
+  const parts = [`set ${record.id} ${record.state}: ${ok} of ${plural(record.parts.length, 'part')} ok, ${(record.bytes / 1e6).toFixed(1)} MB`];
+  for (const part of record.parts) if (part.outcome !== 'ok') parts.push(`${part.shardName} ${part.outcome}${part.error ? `: ${part.error.message}` : ''}`);
+  if (prune) parts.push(`retention removed ${plural(prune.removed.length, 'set')}, kept ${prune.kept.length}`);
+  if (pruneProblem) parts.push(`retention failed: ${pruneProblem}`);
+  return { summary: parts.join('; '), ok: record.state === 'ok' && !pruneProblem };
+}
+
+/**
+ * The nightly backup under the scheduler's lease, then backup retention. A scheduler that takes the lease
+ * catches up a missed day: it backs up when the newest set is more than a day old (a cluster that never had a
+ * set waits for the schedule). Retention runs only after a set that is not cancelled, so an aborted night never
+ * removes an older set in its place.
+ */
+export function backupJobHandlers(runner: BackupJobRunner): JobHandlers {
+  return {
+    backup: async ({ trigger, signal, now }) => {
+      if (trigger === 'catch-up') {
+        const newest = await runner.newestSetStartedAt();
+        if (!newest) return { summary: 'no backup set yet; the first one waits for its scheduled run', ok: true };
+        if (now.getTime() - newest.getTime() < BACKUP_CATCH_UP_AGE_MS) return { summary: `the newest set started ${newest.toISOString()}, less than a day ago: nothing missed`, ok: true };
+      }
+      const record = await runner.backup({ signal });
+      if (signal.aborted || record.state === 'cancelled') return summariseBackup(record, undefined);
+      try {
+        return summariseBackup(record, await runner.prune());
+      } catch (error) {
+        return summariseBackup(record, undefined, error instanceof Error ? error.message : String(error));
+      }
+    },
+  };
+}
+
+/** The backup job's runner over the backup service: the default set of every shard, cancelled when the run aborts. */
+export function backupJobRunner(backup: Pick<BackupService, 'start' | 'list' | 'cancel' | 'prune'>): BackupJobRunner {
+  return {
+    async newestSetStartedAt() {
+      const newest = (await backup.list(1)).sets[0];
+      return newest ? new Date(newest.startedAt) : undefined;
+    },
+    async backup({ signal }) {
+      const started = await backup.start({});
+      const cancel = () => void backup.cancel(started.record.id).catch(() => {});
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        return await started.done;
+      } finally {
+        signal.removeEventListener('abort', cancel);
+      }
+    },
+    prune: () => backup.prune({}),
   };
 }

@@ -12,6 +12,7 @@ const CONSEQUENCE: Record<JobName, string> = {
   'rollup-monthly': `Days are no longer rolled up into months. Daily rows are kept ${DEFAULT_RETENTION.dailyDays} days: months not rolled up by then are lost for good.`,
   reconcile: 'Late raw rows that arrive after the hourly re-roll window are no longer found and rolled up: hourly, daily and monthly totals stay short until a prune keeps those hours back.',
   maintenance: 'Future partitions are no longer added, so new rows pile up in the catch-all partition, and expired data is no longer pruned, so the tables keep growing.',
+  backup: 'No scheduled backup is taken and old sets are no longer removed by backup retention: the newest backup of each shard grows older every day until someone runs strata backup run.',
 };
 
 /** Enabling is immediate; disabling a rollup is consequential, so it asks first. */
