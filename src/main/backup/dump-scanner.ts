@@ -90,20 +90,27 @@ export class DumpScanner {
   }
 
   private lineByte(byte: number): void {
-    if (byte === NEWLINE) {
+    // MariaDB 10.11 puts each tuple on a line of its own after `VALUES`; older clients and MySQL continue the line.
+    if (byte === NEWLINE && !(this.head.startsWith('INSERT INTO `') && this.head.endsWith('` VALUES'))) {
       this.endLine();
+      return;
+    }
+    if (byte === NEWLINE) {
+      this.startInsert(this.head.slice('INSERT INTO `'.length, -'` VALUES'.length));
       return;
     }
     if (this.head.length < HEAD_LIMIT) this.head += String.fromCharCode(byte);
     // An INSERT line is recognised as soon as its prefix is complete; the rest of it can be megabytes.
-    if (byte === 0x20 && this.head.startsWith('INSERT INTO `') && this.head.endsWith('` VALUES ')) {
-      this.insertTable = this.head.slice('INSERT INTO `'.length, -'` VALUES '.length);
-      this.inInsert = true;
-      this.depth = 0;
-      this.inQuote = false;
-      this.escaped = false;
-      this.head = '';
-    }
+    if (byte === 0x20 && this.head.startsWith('INSERT INTO `') && this.head.endsWith('` VALUES ')) this.startInsert(this.head.slice('INSERT INTO `'.length, -'` VALUES '.length));
+  }
+
+  private startInsert(table: string): void {
+    this.insertTable = table;
+    this.inInsert = true;
+    this.depth = 0;
+    this.inQuote = false;
+    this.escaped = false;
+    this.head = '';
   }
 
   private endLine(): void {
