@@ -72,7 +72,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'backup',
     term: 'backup',
-    description: 'back up every shard with mysqldump/mariadb-dump into compressed, checksummed sets; list and cancel them',
+    description: 'back up every shard with mysqldump/mariadb-dump into compressed, checksummed sets; list, cancel, verify, restore and prune them',
     load: () => import('./commands/backup').then((module) => module.registerBackupCommand),
   },
   {

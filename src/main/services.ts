@@ -1,4 +1,9 @@
 import type { Profile } from '../shared/profile';
+import { ClusterBackupService, type BackupService, type BackupServiceOptions } from './backup/service';
+import { BackupCatalog } from './backup/catalog';
+import { ClusterBackupRestorer } from './backup/restore-service';
+import { ClusterBackupRetention } from './backup/retention-service';
+import { ClusterBackupVerifier } from './backup/verify-service';
 import { ClusterBackfillService, type BackfillService, type BackfillServiceOptions } from './backfill/service';
 import { ClusterConnections, type ConnectionOptions } from './cluster/connections';
 import { RedisShardActivities, type ShardActivityOptions, type ShardActivityRegistry } from './conflicts/registry';
@@ -10,7 +15,7 @@ import { ClusterReconcileService, type ReconcileService, type ReconcileServiceOp
 import { ClusterRetentionService, type RetentionService, type RetentionServiceOptions } from './retention/service';
 import { ClusterRollupService, type RollupService } from './rollup/service';
 import { RedisLease, type ClusterLease, type RedisLeaseOptions } from './lease/lease';
-import { maintenanceJobHandlers, reconcileJobHandlers, rollupJobHandlers } from './scheduler/jobs';
+import { backupJobHandlers, backupJobRunner, maintenanceJobHandlers, reconcileJobHandlers, rollupJobHandlers } from './scheduler/jobs';
 import { ClusterScheduler, type SchedulerOptions, type SchedulerService } from './scheduler/service';
 import { ClusterSchemaService, type SchemaService } from './schema/service';
 import { DisposableStore } from './lifecycle/disposable';
@@ -37,6 +42,8 @@ export interface ServiceOptions {
   retention?: RetentionServiceOptions;
   /** Clock of reconciliation; tests move it forward. */
   reconcile?: Omit<ReconcileServiceOptions, 'retentionSource'>;
+  /** Destination, dump client and cancel timings of backups. */
+  backup?: BackupServiceOptions;
 }
 
 /** Everything a host (Electron main, CLI, agent, test web host) works with. */
@@ -65,6 +72,10 @@ export interface StrataServices {
   retention: RetentionService;
   /** Late data found and rolled up: each level compared with its source, differing windows re-rolled with cascade. */
   reconcile: ReconcileService;
+  /** Backup sets of every shard: dry run, parallel dumps, the catalog, cancel; verify, restore and backup retention. */
+  backup: BackupService;
+  /** How many backup sets are kept (stored policy, audited) and the prune that removes the others. */
+  backupRetention: ClusterBackupRetention;
   /** Stops services in reverse order of creation, then closes every connection. */
   dispose(): Promise<void>;
 }
@@ -86,7 +97,27 @@ export function createServices(options: ServiceOptions): StrataServices {
     retentionSource: async () => (await retention.policy()).policy,
     ...options.reconcile,
   });
-  const jobs = { ...rollupJobHandlers(rollup), ...reconcileJobHandlers(reconcile), ...maintenanceJobHandlers({ partitions, retention }) };
+  const backupCatalog = new BackupCatalog(state.control);
+  const backupRetention = new ClusterBackupRetention(state, backupCatalog, options.logger.scope('backup-retention'));
+  const backup = new ClusterBackupService(
+    connections,
+    state,
+    activities,
+    options.secrets,
+    options.logger.scope('backup'),
+    {
+      verifier: new ClusterBackupVerifier(connections, options.secrets, backupCatalog, options.logger.scope('backup-verify')),
+      restorer: new ClusterBackupRestorer(connections, options.secrets, state, lease, activities, backupCatalog, options.logger.scope('backup-restore')),
+      pruner: backupRetention,
+    },
+    options.backup,
+  );
+  const jobs = {
+    ...rollupJobHandlers(rollup),
+    ...reconcileJobHandlers(reconcile),
+    ...maintenanceJobHandlers({ partitions, retention }),
+    ...backupJobHandlers(backupJobRunner(backup)),
+  };
   const scheduler = new ClusterScheduler(state, lease, jobs, options.logger.scope('scheduler'), options.scheduler);
   const backfill = new ClusterBackfillService(connections, state, rollup, lease, options.logger.scope('backfill'), {
     retentionSource: async () => (await retention.policy()).policy,
@@ -95,7 +126,7 @@ export function createServices(options: ServiceOptions): StrataServices {
   // Backfills go before the rollup service: cancelling them first lets their current window roll back cleanly.
   // The activity registry goes last: the jobs that hold claims stop first, then what they still hold is released.
   const disposables = new DisposableStore();
-  for (const service of [activities, status, schema, partitions, conversion, retention, generator, rollup, reconcile, scheduler, backfill]) disposables.add(service);
+  for (const service of [activities, status, schema, partitions, conversion, retention, generator, rollup, reconcile, scheduler, backfill, backup]) disposables.add(service);
   return {
     connections,
     state,
@@ -111,6 +142,8 @@ export function createServices(options: ServiceOptions): StrataServices {
     conversion,
     retention,
     reconcile,
+    backup,
+    backupRetention,
     async dispose() {
       try {
         await disposables.dispose();

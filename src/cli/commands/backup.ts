@@ -3,6 +3,7 @@ import type { BackupList, BackupPlan, BackupProgress, BackupRequest, BackupSetRe
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { EXIT_CANCELLED, formatCount } from '../input';
 import { jsonOption, profileOption, type CommandRegistrar } from '../context';
+import { registerBackupKeepCommands } from './backup-restore';
 
 interface RunOptions {
   shards?: string;
@@ -149,7 +150,7 @@ function registerRun(backup: Command, context: Parameters<CommandRegistrar>[1]):
 }
 
 export const registerBackupCommand: CommandRegistrar = (program, context) => {
-  const backup = program.command('backup').description('back up every shard with mysqldump/mariadb-dump into compressed, checksummed sets; list and cancel them');
+  const backup = program.command('backup').description('back up every shard with mysqldump/mariadb-dump into compressed, checksummed sets; list, cancel, verify, restore and prune them');
   registerRun(backup, context);
   backup
     .command('list')
@@ -173,5 +174,5 @@ export const registerBackupCommand: CommandRegistrar = (program, context) => {
       context.print(options.json, record, () => formatBackupSet(record));
       if (record.state !== 'cancelled') context.setExitCode(1);
     });
-  // verify, restore and prune subcommands (BK2) register here, on `backup`.
+  registerBackupKeepCommands(backup, context);
 };
