@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import { AuditPage } from './audit/AuditPage';
 import { BackfillPage } from './backfill/BackfillPage';
+import { BackupsPage } from './backups/BackupsPage';
 import { ClusterOverviewPage } from './cluster-overview/ClusterOverviewPage';
 import { JobsPage } from './jobs/JobsPage';
 import { PartitionsPage } from './partitions/PartitionsPage';
@@ -26,4 +27,5 @@ export const PAGES: readonly [ConsolePage, ...ConsolePage[]] = [
   { id: 'backfill', label: 'Backfill', section: 'Rollups', component: BackfillPage },
   { id: 'partitions', label: 'Partitions', section: 'Storage', component: PartitionsPage },
   { id: 'retention', label: 'Retention', section: 'Storage', component: RetentionPage },
+  { id: 'backups', label: 'Backups', section: 'Storage', component: BackupsPage },
 ];
