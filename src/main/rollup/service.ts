@@ -428,7 +428,12 @@ export class ClusterRollupService implements RollupService {
     try {
       if (context.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
       await query('START TRANSACTION');
-      const short = shortSource((await query(windowTotalsSql(context.level), [window.start, window.end, window.start, window.end])) as Parameters<typeof shortSource>[0]);
+      // A window never rolled up has nothing to lose: only one that holds rows pays for counting its source.
+      const [held] = (await query(windowPageViewsSql(context.level), [window.start, window.end])) as Array<{ page_views: number | string }>;
+      const short =
+        Number(held?.page_views ?? 0) > 0
+          ? shortSource((await query(windowTotalsSql(context.level), [window.start, window.end, window.start, window.end])) as Parameters<typeof shortSource>[0])
+          : undefined;
       if (short) {
         await query('ROLLBACK');
         this.log.warn(`rollup ${context.level} ${base.windowStart} kept on ${handle.label}: source ${short.sourceViews} < rolled up ${short.rolledUpViews}`);
