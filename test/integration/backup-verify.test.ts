@@ -1,9 +1,9 @@
-import { open, readFile, truncate } from 'node:fs/promises';
+import { access, open, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumStatement, columnsStatement } from '../../src/main/backup/restore-planner';
 import { partFilePath } from '../../src/main/backup/restore-service';
-import type { BackupRestoreReport, BackupSetRecord, BackupVerifyReport } from '../../src/shared/backup';
+import type { BackupPruneReport, BackupRestoreReport, BackupSetRecord, BackupVerifyReport } from '../../src/shared/backup';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
 
@@ -152,4 +152,35 @@ describe('backup verify and restore on real shards', () => {
     const manifest = JSON.parse(await readFile(record.manifestPath, 'utf8')) as { parts: Array<{ watermarks: Array<{ level: string; watermark: string }> }> };
     expect(sameInstant(manifest.parts[0]!.watermarks.find((entry) => entry.level === 'hourly')?.watermark)).toBe(BACKUP_WATERMARK.getTime());
   }, 180_000);
+
+  it('prunes by the stored policy, never the newest verified set of a shard, removing files and catalog rows', async () => {
+    const sets = (await cluster.services.backup.list()).sets;
+    expect(sets).toHaveLength(4);
+    const [newest, , , oldest] = sets as [BackupSetRecord, BackupSetRecord, BackupSetRecord, BackupSetRecord];
+    const set = await cli('backup', 'retention', '--keep-sets', '1', '--keep-days', 'none', '--json');
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ policy: { keepSets: 1, keepDays: null }, isDefault: false });
+    const [audit] = await query<Array<{ detail: string }>>(0, "SELECT detail FROM strata_audit_log WHERE action = 'backup.retention' ORDER BY id DESC LIMIT 1");
+    expect(JSON.parse(audit!.detail)).toEqual({ from: { keepSets: 7, keepDays: 14 }, to: { keepSets: 1, keepDays: null } });
+
+    const dry = JSON.parse((await cli('backup', 'prune', '--dry-run', '--json')).stdout) as BackupPruneReport;
+    const removedIds = sets.slice(1, 3).map((entry) => entry.id).sort();
+    expect(dry.removed.map((entry) => entry.setId).sort()).toEqual(removedIds);
+    expect(dry.kept).toEqual([
+      { setId: newest.id, reason: 'one of the newest sets' },
+      { setId: oldest.id, reason: `the newest verified backup of ${oldest.parts.map((part) => part.shardName).join(', ')}` },
+    ]);
+    expect((await cluster.services.backup.list()).sets).toHaveLength(4);
+
+    const pruned = await cli('backup', 'prune', '--json');
+    expect(pruned.code).toBe(0);
+    expect((JSON.parse(pruned.stdout) as BackupPruneReport).removed.map((entry) => entry.setId).sort()).toEqual(removedIds);
+    expect((await cluster.services.backup.list()).sets.map((entry) => entry.id)).toEqual([newest.id, oldest.id]);
+    for (const gone of sets.slice(1, 3)) {
+      for (const part of gone.parts) await expect(access(partFilePath(gone, part))).rejects.toThrow();
+      await expect(access(gone.manifestPath)).rejects.toThrow();
+    }
+    await expect(access(partFilePath(oldest, oldest.parts[0]!))).resolves.toBeUndefined();
+  }, 120_000);
 });

@@ -63,7 +63,8 @@ const KEEP_UNSET = 'none';
 
 function keepOption(flag: string, max: number) {
   const whole = wholeNumberOption(flag, { min: 1, max }, ErrorCode.BackupInvalid);
-  return (text: string): number | null => (text.trim() === KEEP_UNSET ? null : whole(text));
+  // commander turns a parser's null into '', so "no rule" travels as the word itself.
+  return (text: string): number | typeof KEEP_UNSET => (text.trim() === KEEP_UNSET ? KEEP_UNSET : whole(text));
 }
 
 /** `strata backup verify|restore|prune|retention`, on the `backup` command. */
@@ -131,9 +132,10 @@ export function registerBackupKeepCommands(backup: Command, context: CliContext)
     .addOption(new Option('--keep-days <n>', `keep every set younger than N days (${KEEP_UNSET}: no age rule)`).argParser(keepOption('--keep-days', 36_500)))
     .addOption(profileOption())
     .addOption(jsonOption())
-    .action(async (options: { keepSets?: number | null; keepDays?: number | null; profile?: string; json?: boolean }) => {
+    .action(async (options: { keepSets?: number | typeof KEEP_UNSET; keepDays?: number | typeof KEEP_UNSET; profile?: string; json?: boolean }) => {
+      const rule = (value: number | typeof KEEP_UNSET) => (value === KEEP_UNSET ? null : value);
       const entry = await context.withServices(options.profile, (services) => {
-        const change = { ...(options.keepSets !== undefined ? { keepSets: options.keepSets } : {}), ...(options.keepDays !== undefined ? { keepDays: options.keepDays } : {}) };
+        const change = { ...(options.keepSets !== undefined ? { keepSets: rule(options.keepSets) } : {}), ...(options.keepDays !== undefined ? { keepDays: rule(options.keepDays) } : {}) };
         return Object.keys(change).length > 0 ? services.backupRetention.setPolicy(change) : services.backupRetention.policy();
       });
       context.print(options.json, entry, () => `backup retention${entry.isDefault ? ' (defaults)' : ` (changed by ${entry.changedBy} at ${entry.changedAt})`}: ${entry.description}`);
