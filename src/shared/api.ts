@@ -107,6 +107,8 @@ export interface StrataApi {
     verify(request: ChannelRequest<'backup:verify'>): Promise<Result<ChannelResponse<'backup:verify'>>>;
     /** Restores one shard's part, into a scratch database unless `replace`; requires `confirm: true`. */
     restore(request: ChannelRequest<'backup:restore'>): Promise<Result<ChannelResponse<'backup:restore'>>>;
+    /** The stored retention of backup sets (newest N and/or D days), with who changed it last. */
+    retention(): Promise<Result<ChannelResponse<'backup:retention'>>>;
     /** Per shard bytes written, tables done, MB/s and time left of a set this host runs, and its end. */
     onProgress(listener: (progress: EventPayload<'backup:onProgress'>) => void): Unsubscribe;
   };
@@ -171,6 +173,7 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       cancel: (request) => invoke('backup:cancel', request),
       verify: (request) => invoke('backup:verify', request),
       restore: (request) => invoke('backup:restore', request),
+      retention: () => invoke('backup:retention', {}),
       onProgress: (listener) => subscribe('backup:onProgress', listener),
     },
   };

@@ -360,3 +360,13 @@ export const backupPruneReportSchema = z.object({
 export type BackupPruneRequest = z.infer<typeof backupPruneRequestSchema>;
 export type BackupPruneRequestInput = z.input<typeof backupPruneRequestSchema>;
 export type BackupPruneReport = z.infer<typeof backupPruneReportSchema>;
+
+/** The stored backup retention as `backup:retention` answers it (the console shows it beside the schedule). */
+export const backupRetentionEntrySchema = z.object({
+  policy: z.object({ keepSets: z.number().int().positive().nullable(), keepDays: z.number().int().positive().nullable() }),
+  isDefault: z.boolean(),
+  changedBy: z.string().optional(),
+  changedAt: z.string().optional(),
+  description: z.string(),
+});
+export type BackupRetentionEntryView = z.infer<typeof backupRetentionEntrySchema>;

@@ -9,6 +9,7 @@ import {
   backupRequestSchema,
   backupRestoreReportSchema,
   backupRestoreRequestSchema,
+  backupRetentionEntrySchema,
   backupRunRequestSchema,
   backupSetRecordSchema,
   backupVerifyReportSchema,
@@ -188,6 +189,7 @@ export const channels = {
   'backup:cancel': { request: backupIdRequestSchema, response: backupSetRecordSchema },
   'backup:verify': { request: backupVerifyRequestSchema, response: backupVerifyReportSchema },
   'backup:restore': { request: backupRestoreRequestSchema, response: backupRestoreReportSchema },
+  'backup:retention': { request: emptyRequest, response: backupRetentionEntrySchema },
 } as const;
 
 /**

@@ -47,6 +47,11 @@ describe('backups page in a real browser against a real 2-shard cluster', () => 
     await page.getByTestId('backup-sets-empty').waitFor({ timeout: SHOWS_WITHIN_MS });
     for (const shard of [0, 1]) expect(await page.getByTestId(`backup-newest-${shard}-age`).innerText()).toBe('no verified backup');
     expect(await page.getByTestId('backup-schedule-link').getAttribute('href')).toBe('#/schedules');
+    expect(await page.getByTestId('backup-schedule').innerText()).toMatch(/^Runs at cron 0 1 \* \* \* \(UTC\), next \d{4}-\d\d-\d\d 01:00,/);
+    await page.getByTestId('backup-retention').waitFor({ timeout: SHOWS_WITHIN_MS });
+    expect(await page.getByTestId('backup-retention').innerText()).toBe(
+      'Retention: keep the newest 7 sets and 14 days, and always the newest verified set of each shard (built-in defaults); change it with strata backup retention.',
+    );
   });
 
   it('shows the dry run before backing up, then each shard’s live progress until the set is done', async () => {

@@ -41,6 +41,7 @@ export function createHandlers(services: StrataServices): Handlers {
     'backup:cancel': (request) => services.backup.cancel(request.id),
     'backup:verify': (request) => services.backup.verify(request),
     'backup:restore': (request) => services.backup.restore(request),
+    'backup:retention': () => services.backupRetention.policy(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Code, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import type { BackupPlan, BackupRequest, BackupSetRecord, BackupSetState, NewestVerified } from '../../../../shared/backup';
 import { failureText } from '../../api/failure';
@@ -15,7 +15,7 @@ import { BackupProgressCard } from './BackupProgressCard';
 import { BackupSetsTable } from './BackupSetsTable';
 import { RestoreDialog } from './RestoreDialog';
 import { VerifyProgressCard } from './VerifyProgressCard';
-import { RECENT_SETS, useBackupCancel, useBackupList, useBackupPlan, useBackupProgress, useBackupRestore, useBackupRun, useBackupSchedule, useBackupVerify } from './use-backups';
+import { RECENT_SETS, useBackupCancel, useBackupList, useBackupPlan, useBackupProgress, useBackupRestore, useBackupRetention, useBackupRun, useBackupSchedule, useBackupVerify } from './use-backups';
 
 /** What an alert watches: how old each shard's newest verified backup is. */
 function NewestVerifiedCard({ entry }: { entry: NewestVerified }) {
@@ -45,6 +45,7 @@ export function BackupsPage() {
   const [restoringSet, setRestoringSet] = useState<BackupSetRecord | undefined>();
   const list = useBackupList();
   const schedule = useBackupSchedule();
+  const retention = useBackupRetention();
   const plan = useBackupPlan();
   const run = useBackupRun();
   const cancel = useBackupCancel();
@@ -164,9 +165,14 @@ export function BackupsPage() {
             Edit on the Schedules page
           </Anchor>
         </Text>
-        <Text size="sm" c="dimmed" data-testid="backup-retention">
-          Retention keeps the newest sets and the sets of the last days the stored policy names (strata backup prune), and never removes the newest verified set of a shard.
-        </Text>
+        {retention.error && <QueryFailure testId="backup-retention-error" error={retention.error} what="the backup retention" stale={retention.data !== undefined} />}
+        {retention.data && (
+          <Text size="sm" data-testid="backup-retention">
+            Retention: {retention.data.description}
+            {retention.data.isDefault ? ' (built-in defaults)' : ` (changed by ${retention.data.changedBy ?? 'someone'}${retention.data.changedAt ? ` at ${formatUtc(retention.data.changedAt)} UTC` : ''})`}; change it with{' '}
+            <Code>strata backup retention</Code>.
+          </Text>
+        )}
       </Stack>
 
       <PlanConfirmModal

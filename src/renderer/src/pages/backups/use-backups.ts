@@ -16,6 +16,11 @@ export function useBackupSchedule() {
   return { ...query, entry: query.data?.schedules.find((entry) => String(entry.job) === 'backup') };
 }
 
+/** The stored retention of backup sets; changed with `strata backup retention`, so it is re-read now and then. */
+export function useBackupRetention() {
+  return useChannelQuery(['backup:retention'], (api) => api.backup.retention(), { refetchInterval: 15_000 });
+}
+
 export function useBackupPlan() {
   return useChannelMutation((api, request: BackupRequest) => api.backup.plan(request));
 }
