@@ -306,17 +306,19 @@ async function mysqldumpPlain(context: Context, parallel: boolean): Promise<Cont
   return { name: parallel ? 'mysqldump, all shards at once' : 'mysqldump, shard after shard', ...timing, outputBytes, compressed: false };
 }
 
-async function mysqldumpGzip(context: Context): Promise<Contender> {
-  const dir = join(context.outDir, 'dump-gzip');
+/** mysqldump piped through a compressor (`gzip -6`, `zstd -3`: Strata's level) into a file, every shard at once. */
+async function mysqldumpCompressed(context: Context, compressor: 'gzip' | 'zstd'): Promise<Contender> {
+  const dir = join(context.outDir, `dump-${compressor}`);
   await mkdir(dir);
+  const command = compressor === 'gzip' ? 'gzip -6' : 'zstd -3 -q -c';
   const timing = await forEachShard(context, true, async (shard) => {
-    // bash's pipefail, so a failed dump fails the pipeline instead of leaving a short, valid gzip file.
-    const script = 'set -o pipefail; "$1" "${@:3}" | gzip -6 > "$2"';
-    checked(await runChild('bash', ['-c', script, 'bash', context.dumpClient, join(dir, `shard${shard.index}.sql.gz`), ...dumpArgs(context, shard)]), `${context.dumpClient} | gzip of ${shard.label}`);
+    // bash's pipefail, so a failed dump fails the pipeline instead of leaving a short, valid compressed file.
+    const script = `set -o pipefail; "$1" "\${@:3}" | ${command} > "$2"`;
+    checked(await runChild('bash', ['-c', script, 'bash', context.dumpClient, join(dir, `shard${shard.index}.sql.${compressor}`), ...dumpArgs(context, shard)]), `${context.dumpClient} | ${compressor} of ${shard.label}`);
   });
   const outputBytes = await bytesUnder(dir);
   await rm(dir, { recursive: true, force: true });
-  return { name: 'mysqldump | gzip, all shards at once', ...timing, outputBytes, compressed: true };
+  return { name: `mysqldump | ${command.split(' -q')[0]}, all shards at once`, ...timing, outputBytes, compressed: true };
 }
 
 async function mydumper(context: Context, threads: number): Promise<Contender> {
@@ -429,7 +431,8 @@ async function benchCluster(shards: number, targetBytes: number, sites: number, 
     const runs: Array<() => Promise<Contender>> = [
       () => mysqldumpPlain(context, false),
       () => mysqldumpPlain(context, true),
-      () => mysqldumpGzip(context),
+      () => mysqldumpCompressed(context, 'gzip'),
+      ...(onPath('zstd') ? [() => mysqldumpCompressed(context, 'zstd')] : []),
       () => mydumper(context, mydumperThreads),
       ...(strataAvailable ? [() => strataBackup(context, 'Strata backup set')] : []),
     ];
@@ -450,6 +453,7 @@ function report(results: ClusterResult[]): string[] {
   const lines: string[] = [];
   for (const result of results) {
     const [sequential, parallel, gzip] = result.contenders;
+    const zstd = result.contenders.find((contender) => contender.name.startsWith('mysqldump | zstd'));
     const strata = result.contenders.find((contender) => contender.name === 'Strata backup set');
     const slowestShard = Math.max(...sequential!.shardMs);
     const perShard = result.data.map((shard, index) => `shard${index} ${fmt(shard.rows)} rows, ${mb(shard.tableBytes)} in InnoDB, ${mb(result.dumpBytes / result.shards)} of dump`);
@@ -464,7 +468,7 @@ function report(results: ClusterResult[]): string[] {
       );
     }
     lines.push(`slowest single shard's dump ${seconds(slowestShard)} (shard after shard: ${sequential!.shardMs.map(seconds).join(', ')}; the sum ${seconds(sequential!.ms)})`);
-    lines.push(`all at once, per shard: mysqldump ${parallel!.shardMs.map(seconds).join(', ')}; | gzip ${gzip!.shardMs.map(seconds).join(', ')}`);
+    lines.push(`all at once, per shard: mysqldump ${parallel!.shardMs.map(seconds).join(', ')}; | gzip ${gzip!.shardMs.map(seconds).join(', ')}${zstd ? `; | zstd ${zstd.shardMs.map(seconds).join(', ')}` : ''}`);
     if (strata) {
       const wall = strata.ms / slowestShard;
       const smaller = strata.outputBytes <= gzip!.outputBytes;
