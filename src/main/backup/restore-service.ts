@@ -294,12 +294,20 @@ export class ClusterBackupRestorer {
       });
     };
     await checkPartFile(partFilePath(record, part), part, options.signal);
+    // A missing client is refused before anything changes, not after the watermarks went back.
+    await findLoadClient(part);
 
     if (!target.replace) {
       const [exists] = await this.connections.query<Array<{ n: number | string }>>(part.shard, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [target.database]);
       if (Number(exists?.n ?? 0) > 0) throw new StrataError(ErrorCode.BackupRestoreRefused, `${handle.label} already has a database ${target.database}; drop it first or choose another --into`);
       await this.connections.query(part.shard, `CREATE DATABASE ${quoteIdentifier(target.database)}`, [], { kind: 'ddl' });
-      await loadDump({ connections: this.connections, secrets: this.secrets, record, part, database: target.database, tables, signal: options.signal, onProgress: progress });
+      try {
+        await loadDump({ connections: this.connections, secrets: this.secrets, record, part, database: target.database, tables, signal: options.signal, onProgress: progress });
+      } catch (error) {
+        // The database is this restore's own and holds a part of the dump at best: nobody should take it for a copy.
+        await this.connections.query(part.shard, `DROP DATABASE IF EXISTS ${quoteIdentifier(target.database)}`, [], { kind: 'ddl' }).catch(() => {});
+        throw error;
+      }
       const counts = await countRows(this.connections, part.shard, target.database, tables);
       const report = { setId: record.id, shard: part.shard, shardName: part.shardName, database: target.database, replaced: false, tables: counts, watermarks: part.watermarks, durationMs: Math.round(performance.now() - startedMs) };
       await this.audit(started, report);
@@ -315,10 +323,12 @@ export class ClusterBackupRestorer {
       async (token, signal) => {
         const claim = await this.activities.claim(part.shard, 'backup', `restoring backup ${record.id} over ${handle.config.database}`);
         try {
-          await loadDump({ connections: this.connections, secrets: this.secrets, record, part, database: target.database, tables, signal, onProgress: progress });
+          // Watermarks go back before the first table is replaced: a load that fails halfway leaves windows to be
+          // rolled up again, never restored-away windows believed done.
           const levels = tables.map((table) => LEVEL_OF_TABLE[table]).filter((level): level is RollupLevel => level !== undefined);
           const by = `${this.actor}@${this.host}`.slice(0, 255);
           for (const statement of watermarkResetStatements(levels, part.watermarks, token ?? 0, by, this.clock())) await this.connections.query(part.shard, statement.sql, statement.params, { kind: 'write' });
+          await loadDump({ connections: this.connections, secrets: this.secrets, record, part, database: target.database, tables, signal, onProgress: progress });
           const counts = await countRows(this.connections, part.shard, target.database, tables);
           const watermarks = part.watermarks.filter((entry) => levels.includes(entry.level));
           const report = { setId: record.id, shard: part.shard, shardName: part.shardName, database: target.database, replaced: true, tables: counts, watermarks, durationMs: Math.round(performance.now() - startedMs) };
