@@ -1,3 +1,4 @@
+import { MultiBar, type SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { BackupList, BackupPlan, BackupProgress, BackupRequest, BackupSetRecord, BackupTableChoice } from '../../shared/backup';
 import { ErrorCode, StrataError } from '../../shared/errors';
@@ -102,6 +103,52 @@ function progressLine(progress: BackupProgress): string | undefined {
   return `${progress.shardName}: ${progress.outcome}${progress.error ? `: ${progress.error}` : ''}`;
 }
 
+/** How far a shard's dump is, in percent: from the time left when the rate gives one, else from the tables done. */
+export function backupPercent(progress: BackupProgress): number {
+  if (progress.outcome !== undefined && progress.outcome !== 'running') return progress.outcome === 'ok' ? 100 : 0;
+  if (progress.etaSeconds !== null && progress.elapsedMs > 0) return Math.min(99, Math.floor((100 * progress.elapsedMs) / (progress.elapsedMs + progress.etaSeconds * 1000)));
+  return progress.tablesTotal > 0 ? Math.floor((100 * progress.tablesDone) / progress.tablesTotal) : 0;
+}
+
+interface ProgressDisplay {
+  update(progress: BackupProgress): void;
+  stop(): void;
+}
+
+/** A cli-progress bar per shard on a terminal (bytes, MB/s, time left), one line per event otherwise, nothing with --json. */
+function backupProgressDisplay(mode: 'bars' | 'lines' | 'none'): ProgressDisplay {
+  if (mode === 'none') return { update() {}, stop() {} };
+  if (mode === 'lines') {
+    return {
+      update(progress) {
+        const line = progressLine(progress);
+        if (line) process.stderr.write(`${line}\n`);
+      },
+      stop() {},
+    };
+  }
+  const multi = new MultiBar({ format: '{shard} [{bar}] {percentage}% | {bytes} | {rate} | {eta_left} | {stage}', hideCursor: true, clearOnComplete: false, stream: process.stderr });
+  const bars = new Map<number, SingleBar>();
+  return {
+    update(progress) {
+      if (progress.kind !== 'shard' || progress.shard === undefined || progress.shardName === undefined) return;
+      const payload = {
+        shard: progress.shardName.padEnd(10),
+        bytes: `${mb(progress.dumpBytes)} → ${mb(progress.bytesWritten)}`,
+        rate: `${progress.mbPerSecond.toFixed(1)} MB/s`,
+        eta_left: progress.outcome === 'running' && progress.etaSeconds !== null ? `~${Math.ceil(progress.etaSeconds)} s left` : '',
+        stage: progress.outcome === 'running' ? `${progress.tablesDone}/${progress.tablesTotal} tables${progress.currentTable ? ` (${progress.currentTable})` : ''}` : `${progress.outcome}${progress.error ? `: ${progress.error}` : ''}`,
+      };
+      const bar = bars.get(progress.shard);
+      if (bar) bar.update(backupPercent(progress), payload);
+      else bars.set(progress.shard, multi.create(100, backupPercent(progress), payload));
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
 function registerRun(backup: Command, context: Parameters<CommandRegistrar>[1]): void {
   backup
     .command('run')
@@ -122,13 +169,9 @@ function registerRun(backup: Command, context: Parameters<CommandRegistrar>[1]):
         return;
       }
       let interrupted = false;
+      const display = backupProgressDisplay(options.json ? 'none' : process.stderr.isTTY ? 'bars' : 'lines');
       const record = await context.withServices(options.profile, async (services) => {
-        const started = await services.backup.start(request, {
-          onProgress: (progress) => {
-            const line = progressLine(progress);
-            if (line && !options.json) process.stderr.write(`${line}\n`);
-          },
-        });
+        const started = await services.backup.start(request, { onProgress: (progress) => display.update(progress) });
         if (!options.json) process.stderr.write(`backup set ${started.record.id} started; Ctrl-C (or strata backup cancel ${started.record.id}) stops it\n`);
         const onSignal = () => {
           interrupted = true;
@@ -141,6 +184,7 @@ function registerRun(backup: Command, context: Parameters<CommandRegistrar>[1]):
         } finally {
           process.removeListener('SIGINT', onSignal);
           process.removeListener('SIGTERM', onSignal);
+          display.stop();
         }
       });
       context.print(options.json, record, () => formatBackupSet(record));
