@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,13 @@ const { values: options } = parseArgs({
 });
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STRATA_CLI = 'out/main/cli.js';
+const BUILT_CLI = 'out/main';
+/**
+ * The bench runs its own copy of the built CLI: a build started in the same checkout while it runs (electron-vite
+ * empties out/) would otherwise take the bundle away mid-run. It sits under node_modules so its imports resolve.
+ */
+const CLI_COPY = join('node_modules', '.cache', `strata-bench-backup-${process.pid}`);
+const STRATA_CLI = join(CLI_COPY, 'cli.js');
 const LAUNCHER_FLAGS = /^#!\/usr\/bin\/env -S node (.*)$/m.exec(readFileSync(join(ROOT, 'bin/strata.js'), 'utf8'))?.[1] ?? '';
 const NODE_FLAGS = LAUNCHER_FLAGS.split(/\s+/).filter(Boolean);
 const SAMPLE_MS = 50;
@@ -186,7 +192,7 @@ const scratchDirs = new Set<string>();
 
 async function stopChildren(): Promise<void> {
   for (const child of children) child.kill('SIGTERM');
-  await Promise.all([...scratchDirs].map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all([...scratchDirs, join(ROOT, CLI_COPY)].map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 interface ChildRun {
@@ -355,7 +361,9 @@ async function mydumper(context: Context, threads: number): Promise<Contender> {
 
 /** Whether the built CLI has `strata backup run` (the backup feature may land after this benchmark). */
 async function strataHasBackup(): Promise<boolean> {
-  if (!existsSync(join(ROOT, STRATA_CLI))) return false;
+  if (!existsSync(join(ROOT, BUILT_CLI, 'cli.js'))) return false;
+  await rm(join(ROOT, CLI_COPY), { recursive: true, force: true });
+  await cp(join(ROOT, BUILT_CLI), join(ROOT, CLI_COPY), { recursive: true });
   const run = await runChild(process.execPath, [...NODE_FLAGS, STRATA_CLI, 'backup', 'run', '--help']);
   return run.code === 0 && run.stdout.includes('--dest');
 }
@@ -408,7 +416,7 @@ async function benchCluster(shards: number, targetBytes: number, sites: number, 
     const context: Context = { cluster, dumpClient, optionFiles, outDir };
     const plan = fillPlan(targetBytes, sites);
     const strataAvailable = await strataHasBackup();
-    if (!strataAvailable) process.stderr.write(`  strata backup run is not in ${STRATA_CLI} (not built yet, or the backup feature has not landed): only the baselines run\n`);
+    if (!strataAvailable) process.stderr.write(`  strata backup run is not in ${BUILT_CLI}/cli.js (not built yet, or the backup feature has not landed): only the baselines run\n`);
 
     await Promise.all(connections.shards.map((shard) => createSequence(connections, shard.index)));
     const filled = performance.now();
@@ -499,18 +507,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const results: ClusterResult[] = [];
-  for (const shards of shardCounts) results.push(await benchCluster(shards, megabytes * MB, sites, threads));
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify({ mbPerShard: megabytes, sites, tables: TABLES, dumpOptions: DUMP_OPTIONS, results }, null, 2)}\n`);
-    return;
+  if (!options.json) process.stdout.write(`tables ${TABLES.join(', ')}; every mysqldump with ${DUMP_OPTIONS.join(' ')}; MB/s is the uncompressed dump size over the wall time\n`);
+  try {
+    for (const shards of shardCounts) {
+      const result = await benchCluster(shards, megabytes * MB, sites, threads);
+      results.push(result);
+      // Each sandbox's figures as soon as it is done, so a later failure does not lose them.
+      if (!options.json) process.stdout.write(`${[...report([result]), `load average ${loadavg().map((value) => value.toFixed(2)).join(' ')} on ${cpus().length} cores (other work on the machine shows here)`].join('\n')}\n`);
+    }
+  } finally {
+    await rm(join(ROOT, CLI_COPY), { recursive: true, force: true });
   }
-  const lines = [
-    `tables ${TABLES.join(', ')}; every mysqldump with ${DUMP_OPTIONS.join(' ')}; MB/s is the uncompressed dump size over the wall time`,
-    ...report(results),
-    '',
-    `load average at the end ${loadavg().map((value) => value.toFixed(2)).join(' ')} on ${cpus().length} cores (other work on the machine shows here)`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ mbPerShard: megabytes, sites, tables: TABLES, dumpOptions: DUMP_OPTIONS, results }, null, 2)}\n`);
   if (results.some((result) => !result.strataAvailable)) process.exitCode = 1;
 }
 
