@@ -130,6 +130,7 @@ describe('backups page in a real browser against a real 2-shard cluster', () => 
     await report.waitFor({ timeout: FINISHES_WITHIN_MS });
     expect(await report.innerText()).toContain(`Restored into ${SCRATCH}`);
     expect(await hourlyRows(0, SCRATCH)).toBe(await hourlyRows(0));
+    expect(await page.getByTestId('restore-run').isDisabled()).toBe(true);
     await session.screenshot('backups-restored');
     await page.getByTestId('restore-close').click();
     expect(session.pageErrors).toEqual([]);

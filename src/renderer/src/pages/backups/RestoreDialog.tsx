@@ -139,7 +139,7 @@ export function RestoreDialog({
           </Button>
           <Button
             color={target === 'replace' ? 'red' : undefined}
-            disabled={!part || !confirmed || intoProblem !== undefined}
+            disabled={!part || !confirmed || intoProblem !== undefined || report !== undefined}
             loading={restoring}
             onClick={submit}
             data-testid="restore-run"
