@@ -143,7 +143,11 @@ export async function runDump(job: DumpJob): Promise<DumpResult> {
     const [dumpEnd, zstdEnd] = await Promise.all([dumpExit, zstdExit]);
     if (job.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
     if (dumpEnd.code !== 0) {
-      const why = stderr.trim().split('\n').filter(Boolean).at(-1) ?? (dumpEnd.signal ? `ended by ${dumpEnd.signal}` : `exit code ${dumpEnd.code}`);
+      // A client whose server vanished mid-table may exit 2 without a word; then say where the dump stopped.
+      const where = scanner.snapshot().currentTable;
+      const why =
+        stderr.trim().split('\n').filter(Boolean).at(-1) ??
+        `${dumpEnd.signal ? `ended by ${dumpEnd.signal}` : `exit code ${dumpEnd.code}`} without a message, after ${dumpBytes} bytes${where ? ` while dumping ${where}` : ''}`;
       throw new StrataError(ErrorCode.BackupDumpFailed, `${job.client.kind} failed: ${why}`);
     }
     if (zstdEnd && zstdEnd.code !== 0) throw new StrataError(ErrorCode.BackupDumpFailed, `zstd failed (${zstdEnd.signal ?? `exit code ${zstdEnd.code}`})`);
