@@ -18,10 +18,10 @@
  * shards' password reaches the clients only through a 0600 defaults file. --json prints the figures as JSON.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ClusterConnections, ShardHandle } from '../src/main/cluster/connections';
@@ -29,6 +29,7 @@ import type { BackupSetRecord } from '../src/shared/backup';
 import { EnvSecretResolver } from '../src/main/secrets';
 import type { TestCluster } from '../test/support/cluster';
 import { startBenchCluster } from './cluster';
+import { benchArguments, onPath } from './tools';
 
 const { values: options } = parseArgs({
   options: {
@@ -71,27 +72,7 @@ const mb = (bytes: number) => `${(bytes / MB).toFixed(bytes < 10 * MB ? 2 : 1)} 
 const mib = (bytes: number) => `${fmt(bytes / MIB)} MiB`;
 const ratio = (value: number) => `${value.toFixed(2)}×`;
 
-function fail(message: string): never {
-  process.stderr.write(`bench backup: ${message}\n`);
-  process.exit(2);
-}
-
-function wholeNumber(name: string, text: string, min: number, max: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) fail(`--${name} must be a whole number from ${fmt(min)} to ${fmt(max)}, got '${text}'`);
-  return value;
-}
-
-function onPath(program: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+const { wholeNumber } = benchArguments('backup');
 
 // ---------------------------------------------------------------------------------------------------------------
 // The data

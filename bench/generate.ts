@@ -8,7 +8,6 @@
  * one connection at a time, serial batches of 1000 rows through a parameterised INSERT … VALUES (?,?,?,?,?),…
  * with autocommit, over the very same rows (the per-shard checksums are compared to prove it).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PoolConnection } from 'mysql2/promise';
 import { emptyPageView, PATHS, REFERRERS, TrafficModel } from '../src/main/generate/model';
@@ -18,6 +17,7 @@ import { parseGenerateRequest } from '../src/main/generate/spec';
 import type { ClusterConnections } from '../src/main/cluster/connections';
 import type { TestCluster } from '../test/support/cluster';
 import { startBenchCluster } from './cluster';
+import { highWaterMark } from './tools';
 
 const { values: options } = parseArgs({
   options: {
@@ -40,14 +40,6 @@ const request: GenerateRequest = {
 const spec = parseGenerateRequest(request);
 const MIB = 1024 * 1024;
 const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
-
-/** Peak resident memory of this process as the kernel counts it (VmHWM), in bytes. */
-function highWaterMark(): number {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('VmHWM:'));
-  return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
-}
 
 async function truncate(connections: ClusterConnections): Promise<void> {
   for (const shard of connections.shards) await connections.query(shard.index, 'TRUNCATE TABLE analytics_realtime');

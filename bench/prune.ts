@@ -19,10 +19,9 @@
  * to Strata's time); --json prints the figures as JSON.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClusterConnections, ShardHandle } from '../src/main/cluster/connections';
 import { MAX_SITES, MAX_VIEWS } from '../src/main/generate/spec';
@@ -32,6 +31,7 @@ import { EnvSecretResolver } from '../src/main/secrets';
 import { createServices, type StrataServices } from '../src/main/services';
 import type { PruneProgress, PruneReport } from '../src/shared/retention';
 import { startBenchCluster } from './cluster';
+import { benchArguments, highWaterMark, onPath } from './tools';
 
 const { values: options } = parseArgs({
   options: {
@@ -60,35 +60,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 3 : 1)} s`;
 const times = (ratio: number) => `${ratio.toFixed(ratio >= 10 ? 0 : ratio >= 1 ? 1 : 2)}×`;
 const sqlTime = (at: Date) => at.toISOString().slice(0, 19).replace('T', ' ');
 
-function fail(message: string): never {
-  process.stderr.write(`bench prune: ${message}\n`);
-  process.exit(2);
-}
-
-function wholeNumber(name: string, text: string, min: number, max: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) fail(`--${name} must be a whole number from ${fmt(min)} to ${fmt(max)}, got '${text}'`);
-  return value;
-}
-
-function onPath(program: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Peak resident memory of this process as the kernel counts it (VmHWM), in bytes. */
-function highWaterMark(): number {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('VmHWM:'));
-  return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
-}
+const { wholeNumber } = benchArguments('prune');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Preparing the data

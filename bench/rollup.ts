@@ -18,13 +18,13 @@
  *   index) and one INSERT, autocommitted, sequentially on one connection per shard, shards in parallel.
  * The results are compared per shard (page views and visitors of every site) to prove they agree.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PoolConnection } from 'mysql2/promise';
 import { DEFAULT_ROLLUP_TUNING, sessionSetupSql } from '../src/main/rollup/planner';
 import type { ClusterConnections } from '../src/main/cluster/connections';
 import type { TestCluster } from '../test/support/cluster';
 import { startBenchCluster } from './cluster';
+import { highWaterMark } from './tools';
 
 const { values: options } = parseArgs({
   options: {
@@ -48,13 +48,6 @@ const hourStart = new Date(hourEnd.getTime() - HOUR);
 const MIB = 1024 * 1024;
 const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-function highWaterMark(): number {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('VmHWM:'));
-  return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
-}
 
 /** One session per shard with the rollup's own settings, so every contender runs under the same rules. */
 async function sessions(connections: ClusterConnections): Promise<PoolConnection[]> {
