@@ -49,11 +49,90 @@ export class DumpScanner {
   constructor(private readonly captureTables: ReadonlySet<string> = new Set()) {}
 
   write(chunk: Uint8Array): void {
-    for (let index = 0; index < chunk.length; index += 1) {
-      const byte = chunk[index]!;
-      if (this.inInsert) this.insertByte(byte);
-      else this.lineByte(byte);
+    let index = 0;
+    while (index < chunk.length) {
+      if (!this.inInsert) {
+        this.lineByte(chunk[index]!);
+        index += 1;
+      } else if (this.captureTables.has(this.insertTable)) {
+        this.insertByte(chunk[index]!);
+        index += 1;
+      } else {
+        index = this.countTuples(chunk, index);
+      }
     }
+  }
+
+  /**
+   * The same state machine as insertByte for a table not captured, jumping from one byte that matters to the next
+   * with Buffer.indexOf (memchr) instead of looking at every byte: the dump is almost all INSERT values (hex blobs,
+   * numbers, dates), and the scanner reading them one by one in JS was the backup's bottleneck. Each byte's next
+   * position is looked up again only once the scan has passed it, so every byte is searched at most once per kind.
+   * Returns where the INSERT ended (just after its `;`), or the chunk's length.
+   */
+  private countTuples(chunk: Uint8Array, from: number): number {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const length = bytes.length;
+    const find = (byte: number, at: number) => {
+      const found = bytes.indexOf(byte, at);
+      return found === -1 ? length : found;
+    };
+    let nextQuote = -1;
+    let nextBackslash = -1;
+    let nextOpen = -1;
+    let nextClose = -1;
+    let nextSemicolon = -1;
+    let depth = this.depth;
+    let inQuote = this.inQuote;
+    let escaped = this.escaped;
+    let rows = 0;
+    let index = from;
+    let ended = false;
+    if (escaped && index < length) {
+      escaped = false;
+      index += 1;
+    }
+    while (index < length) {
+      if (nextQuote < index) nextQuote = find(QUOTE, index);
+      if (inQuote) {
+        if (nextBackslash < index) nextBackslash = find(BACKSLASH, index);
+        if (nextBackslash < nextQuote) {
+          if (nextBackslash + 1 >= length) escaped = true;
+          index = nextBackslash + 2;
+        } else {
+          if (nextQuote < length) inQuote = false;
+          index = nextQuote + 1;
+        }
+        continue;
+      }
+      if (nextOpen < index) nextOpen = find(OPEN, index);
+      if (nextClose < index) nextClose = find(CLOSE, index);
+      // A `;` ends the INSERT only between tuples.
+      if (depth === 0 && nextSemicolon < index) nextSemicolon = find(SEMICOLON, index);
+      const next = Math.min(nextQuote, nextOpen, nextClose, depth === 0 ? nextSemicolon : length);
+      if (next >= length) {
+        index = length;
+        break;
+      }
+      index = next + 1;
+      if (next === nextQuote) {
+        inQuote = true;
+      } else if (next === nextOpen) {
+        if (depth === 0) rows += 1;
+        depth += 1;
+      } else if (next === nextClose) {
+        depth -= 1;
+      } else {
+        ended = true;
+        break;
+      }
+    }
+    this.depth = depth;
+    this.inQuote = inQuote;
+    this.escaped = escaped;
+    if (rows > 0) this.rowsByTable.set(this.insertTable, (this.rowsByTable.get(this.insertTable) ?? 0) + rows);
+    if (ended) this.inInsert = false;
+    return Math.min(index, length);
   }
 
   /** Ends the stream: a table still open counts as done only when the dump completed. */
