@@ -111,6 +111,8 @@ export interface StrataApi {
     retention(): Promise<Result<ChannelResponse<'backup:retention'>>>;
     /** Per shard bytes written, tables done, MB/s and time left of a set this host runs, and its end. */
     onProgress(listener: (progress: EventPayload<'backup:onProgress'>) => void): Unsubscribe;
+    /** Per part bytes loaded into the scratch database, MB/s and time left of a verification this host runs. */
+    onVerifyProgress(listener: (progress: EventPayload<'backup:onVerifyProgress'>) => void): Unsubscribe;
   };
 }
 
@@ -175,6 +177,7 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       restore: (request) => invoke('backup:restore', request),
       retention: () => invoke('backup:retention', {}),
       onProgress: (listener) => subscribe('backup:onProgress', listener),
+      onVerifyProgress: (listener) => subscribe('backup:onVerifyProgress', listener),
     },
   };
 }

@@ -202,6 +202,7 @@ export const events = {
   'partitions:onConvertProgress': conversionEventSchema,
   'retention:onProgress': pruneProgressSchema,
   'backup:onProgress': backupProgressSchema,
+  'backup:onVerifyProgress': backupProgressSchema,
 } as const;
 
 export type Events = typeof events;

@@ -4,6 +4,7 @@ import { forwardEvents } from '../../src/main/ipc/handlers';
 import { silentLogger } from '../../src/main/log';
 import { isExpectedOrigin } from '../../src/main/webhost/access';
 import type { BackfillProgress } from '../../src/shared/backfill';
+import type { BackupProgress } from '../../src/shared/backup';
 import type { ConversionEvent, PartitionApplyEvent } from '../../src/shared/partitions';
 
 const progress: BackfillProgress = {
@@ -54,7 +55,10 @@ function fakeServices() {
   const partitions = eventSource<PartitionApplyEvent>();
   const conversion = eventSource<ConversionEvent>();
   const retention = eventSource<unknown>();
-  return { backfill, partitions, conversion, retention, services: { backfill, partitions, conversion, retention } as never };
+  const backupSets = eventSource<BackupProgress>();
+  const backupVerify = eventSource<BackupProgress>();
+  const backup = { onProgress: backupSets.onProgress, onVerifyProgress: backupVerify.onProgress };
+  return { backfill, partitions, conversion, retention, backupVerify, services: { backfill, partitions, conversion, retention, backup } as never };
 }
 
 describe('forwardEvents', () => {
@@ -96,6 +100,32 @@ describe('forwardEvents', () => {
       listener({ ...conversionEvent, percent: 140 });
     }
     expect(delivered).toEqual([['partitions:onConvertProgress', conversionEvent]]);
+  });
+
+  it('delivers a verification\'s per-part progress as backup:onVerifyProgress, until disconnected', () => {
+    const { backupVerify, services } = fakeServices();
+    const delivered: Array<[string, unknown]> = [];
+    const stop = forwardEvents(services, (event, payload) => delivered.push([event, payload]), silentLogger.scope('test'));
+    const loading: BackupProgress = {
+      setId: '20261201T050000Z',
+      kind: 'shard',
+      state: 'running',
+      shard: 1,
+      shardName: 'shard1',
+      bytesWritten: 4_000_000,
+      dumpBytes: 11_000_000,
+      tablesDone: 0,
+      tablesTotal: 4,
+      currentTable: null,
+      rows: 0,
+      mbPerSecond: 5.5,
+      etaSeconds: 2,
+      elapsedMs: 2000,
+    };
+    for (const listener of backupVerify.listeners) listener(loading);
+    expect(delivered).toEqual([['backup:onVerifyProgress', loading]]);
+    stop();
+    expect(backupVerify.listeners.size).toBe(0);
   });
 });
 

@@ -92,6 +92,8 @@ export interface BackupService extends Disposable {
   prune(request: BackupPruneRequestInput): Promise<BackupPruneReport>;
   /** Every progress event of a set this process runs. */
   onProgress(listener: (progress: BackupProgress) => void): () => void;
+  /** Every progress event of a verification this process runs (per part: bytes loaded, MB/s, time left). */
+  onVerifyProgress(listener: (progress: BackupProgress) => void): () => void;
 }
 
 /** What verify-service.ts provides (BK2). */
@@ -159,6 +161,7 @@ const TERMINAL: readonly BackupSetState[] = ['ok', 'partial', 'failed', 'cancell
 export class ClusterBackupService implements BackupService {
   private readonly catalog: BackupCatalog;
   private readonly progress: Emitter<BackupProgress>;
+  private readonly verifyProgress: Emitter<BackupProgress>;
   private readonly clock: () => Date;
   private readonly host: string;
   private readonly actor: string;
@@ -181,6 +184,7 @@ export class ClusterBackupService implements BackupService {
     this.env = options.env ?? process.env;
     this.catalog = new BackupCatalog(state.control, this.clock);
     this.progress = new Emitter(log, 'backup progress');
+    this.verifyProgress = new Emitter(log, 'backup verify progress');
   }
 
   /** The catalog, for verify, restore and retention. */
@@ -190,6 +194,10 @@ export class ClusterBackupService implements BackupService {
 
   onProgress(listener: (progress: BackupProgress) => void): () => void {
     return this.progress.on(listener);
+  }
+
+  onVerifyProgress(listener: (progress: BackupProgress) => void): () => void {
+    return this.verifyProgress.on(listener);
   }
 
   /** The dump client: STRATA_DUMP_CLIENT, the profile's backup.client, else mariadb-dump or mysqldump on PATH. */
@@ -634,7 +642,7 @@ export class ClusterBackupService implements BackupService {
 
   verify(request: BackupVerifyRequest, options?: { onProgress?: (progress: BackupProgress) => void }): Promise<BackupVerifyReport> {
     if (!this.extensions.verifier) return Promise.reject(notAvailable('verify'));
-    return this.extensions.verifier.verify(request, options);
+    return this.extensions.verifier.verify(request, { ...options, onProgress: (progress) => this.verifyProgress.emit(progress, options?.onProgress) });
   }
 
   restore(request: BackupRestoreRequest, options?: { onProgress?: (progress: BackupProgress) => void }): Promise<BackupRestoreReport> {
@@ -654,6 +662,7 @@ export class ClusterBackupService implements BackupService {
     for (const set of sets) set.abort.abort();
     await Promise.allSettled(sets.map((set) => set.done));
     this.progress.clear();
+    this.verifyProgress.clear();
   }
 }
 

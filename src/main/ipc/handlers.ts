@@ -71,6 +71,7 @@ export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'parti
     services.conversion.onProgress((event) => send('partitions:onConvertProgress', event)),
     services.retention.onProgress((progress) => send('retention:onProgress', progress)),
     services.backup.onProgress((progress) => send('backup:onProgress', progress)),
+    services.backup.onVerifyProgress((progress) => send('backup:onVerifyProgress', progress)),
   ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

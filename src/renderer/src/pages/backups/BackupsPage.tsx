@@ -15,7 +15,7 @@ import { BackupProgressCard } from './BackupProgressCard';
 import { BackupSetsTable } from './BackupSetsTable';
 import { RestoreDialog } from './RestoreDialog';
 import { VerifyProgressCard } from './VerifyProgressCard';
-import { RECENT_SETS, useBackupCancel, useBackupList, useBackupPlan, useBackupProgress, useBackupRestore, useBackupRetention, useBackupRun, useBackupSchedule, useBackupVerify } from './use-backups';
+import { RECENT_SETS, useBackupCancel, useBackupList, useBackupPlan, useBackupProgress, useBackupRestore, useBackupRetention, useBackupRun, useBackupSchedule, useBackupVerify, useVerifyProgress } from './use-backups';
 
 /** What an alert watches: how old each shard's newest verified backup is. */
 function NewestVerifiedCard({ entry }: { entry: NewestVerified }) {
@@ -52,6 +52,7 @@ export function BackupsPage() {
   const verify = useBackupVerify();
   const restore = useBackupRestore();
   const progress = useBackupProgress();
+  const verifyProgress = useVerifyProgress();
 
   const request = (): BackupRequest | undefined => {
     const parsed = toBackupRequest(form);
@@ -80,6 +81,7 @@ export function BackupsPage() {
   };
   const startVerify = (set: BackupSetRecord) => {
     setVerifyingSet(set);
+    verifyProgress.reset();
     verify.mutate({ id: set.id });
   };
   const openRestore = (set: BackupSetRecord) => {
@@ -151,7 +153,7 @@ export function BackupsPage() {
         >
           Backup sets
         </SectionTitle>
-        {verifyingSet && <VerifyProgressCard set={verifyingSet} report={verify.data} failure={verify.error} />}
+        {verifyingSet && <VerifyProgressCard set={verifyingSet} report={verify.data} failure={verify.error} progress={verifyProgress.parts} />}
         {list.data && <BackupSetsTable sets={list.data.sets} verifying={verify.isPending ? verifyingSet?.id : undefined} onVerify={startVerify} onRestore={openRestore} />}
       </Stack>
 

@@ -61,3 +61,13 @@ export function useBackupProgress() {
 }
 
 export const progressKey = (setId: string, shard: number) => `${setId}:${shard}`;
+
+/** The latest progress of each part of the verifications this host runs, keyed by progressKey. */
+export function useVerifyProgress() {
+  const { state, reset } = useEventState(
+    (api, listener: (progress: BackupProgress) => void) => api.backup.onVerifyProgress(listener),
+    (parts: ReadonlyMap<string, BackupProgress>, progress) => (progress.shard === undefined ? parts : new Map(parts).set(progressKey(progress.setId, progress.shard), progress)),
+    () => new Map<string, BackupProgress>(),
+  );
+  return { parts: state, reset };
+}
