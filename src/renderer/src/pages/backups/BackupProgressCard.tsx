@@ -1,8 +1,8 @@
-import { Button, Progress, Table, Text } from '@mantine/core';
+import { Button, Text } from '@mantine/core';
 import type { BackupPlan, BackupProgress, BackupSetState } from '../../../../shared/backup';
-import { stateColour, type ConsoleState } from '../../colours';
+import type { ConsoleState } from '../../colours';
 import { ProgressCard } from '../../components/ProgressCard';
-import { StateBadge } from '../../components/StateBadge';
+import { ShardProgressRow, ShardProgressTable } from '../../components/ShardProgressTable';
 import { formatBytes, formatDuration } from '../../format';
 import { progressKey } from './use-backups';
 
@@ -58,47 +58,41 @@ export function BackupProgressCard({
         )
       }
     >
-      <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
-        <Table.Tbody>
-          {plan.shards.map((shard) => {
-            const event = events.get(progressKey(setId, shard.shard));
-            const { state: shardState, label } = lineState(event);
-            const fraction = event && shard.estimatedBytes > 0 ? Math.min(1, event.dumpBytes / shard.estimatedBytes) : 0;
-            return (
-              <Table.Tr key={shard.shard} data-testid={`backup-progress-${shard.shard}`} data-state={label ?? shardState}>
-                <Table.Td w={100} fw={600}>
-                  {shard.shardName}
-                </Table.Td>
-                <Table.Td w={110}>
-                  <StateBadge state={shardState} label={label} miw={80} />
-                </Table.Td>
-                <Table.Td w={240}>
-                  <Progress value={shardState === 'ok' ? 100 : fraction * 100} color={stateColour(shardState)} animated={shardState === 'running'} size="sm" />
-                </Table.Td>
-                <Table.Td>
-                  {event ? (
-                    <Text size="xs" ff="monospace" data-testid={`backup-progress-${shard.shard}-numbers`}>
-                      {formatBytes(event.bytesWritten)} written of {formatBytes(event.dumpBytes)} dumped · {event.mbPerSecond.toFixed(1)} MB/s · tables {event.tablesDone}/{event.tablesTotal}
-                      {event.currentTable && shardState === 'running' ? ` (${event.currentTable})` : ''}
-                      {event.etaSeconds !== null && shardState === 'running' ? ` · ~${formatDuration(event.etaSeconds * 1000)} left` : ''}
-                      {shardState !== 'running' ? ` · ${formatDuration(event.elapsedMs)}` : ''}
-                    </Text>
-                  ) : (
-                    <Text size="xs" c="dimmed">
-                      waiting for its dump to start
-                    </Text>
-                  )}
-                  {event?.error && (
-                    <Text size="xs" c="red.4">
-                      {event.error}
-                    </Text>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
+      <ShardProgressTable>
+        {plan.shards.map((shard) => {
+          const event = events.get(progressKey(setId, shard.shard));
+          const { state: shardState, label } = lineState(event);
+          const fraction = event && shard.estimatedBytes > 0 ? Math.min(1, event.dumpBytes / shard.estimatedBytes) : 0;
+          return (
+            <ShardProgressRow
+              key={shard.shard}
+              name={shard.shardName}
+              state={shardState}
+              label={label}
+              percent={shardState === 'ok' ? 100 : fraction * 100}
+              testId={`backup-progress-${shard.shard}`}
+            >
+              {event ? (
+                <Text size="xs" ff="monospace" data-testid={`backup-progress-${shard.shard}-numbers`}>
+                  {formatBytes(event.bytesWritten)} written of {formatBytes(event.dumpBytes)} dumped · {event.mbPerSecond.toFixed(1)} MB/s · tables {event.tablesDone}/{event.tablesTotal}
+                  {event.currentTable && shardState === 'running' ? ` (${event.currentTable})` : ''}
+                  {event.etaSeconds !== null && shardState === 'running' ? ` · ~${formatDuration(event.etaSeconds * 1000)} left` : ''}
+                  {shardState !== 'running' ? ` · ${formatDuration(event.elapsedMs)}` : ''}
+                </Text>
+              ) : (
+                <Text size="xs" c="dimmed">
+                  waiting for its dump to start
+                </Text>
+              )}
+              {event?.error && (
+                <Text size="xs" c="red.4">
+                  {event.error}
+                </Text>
+              )}
+            </ShardProgressRow>
+          );
+        })}
+      </ShardProgressTable>
     </ProgressCard>
   );
 }

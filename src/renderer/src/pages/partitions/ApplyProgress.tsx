@@ -1,11 +1,10 @@
-import { Progress, Stack, Table, Text } from '@mantine/core';
+import { Text } from '@mantine/core';
 import type { PartitionApplyReport, ShardPartitionApplyResult, ShardPlan } from '../../../../shared/partitions';
 import { shardStatements } from './PartitionPlanView';
 import type { ShardApplyProgress } from './use-partitions';
-import { stateColour } from '../../colours';
 import { ProblemLine } from '../../components/ProblemLine';
 import { ProgressCard } from '../../components/ProgressCard';
-import { StateBadge } from '../../components/StateBadge';
+import { ShardProgressRow, ShardProgressTable } from '../../components/ShardProgressTable';
 
 type ShardState = 'waiting' | 'running' | ShardPartitionApplyResult['outcome'];
 
@@ -60,56 +59,45 @@ export function ApplyProgress({
   const title = { running: 'Applying partition changes…', failed: 'Applied with failures', blocked: 'Applied where allowed; some shards were blocked', done: 'Partition changes applied' }[state];
   return (
     <ProgressCard title={title} state={state} testId="partition-progress" data={{ events: received }}>
-      <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
-        <Table.Tbody>
-          {lines.map((line) => (
-            <Table.Tr key={line.index} data-testid={`progress-shard-${line.index}`} data-state={line.state} data-done={line.done} data-total={line.total}>
-              <Table.Td w={110} fw={600}>
-                {line.name}
-              </Table.Td>
-              <Table.Td w={120}>
-                <StateBadge state={line.state} miw={96} />
-              </Table.Td>
-              <Table.Td w={260}>
-                <Stack gap={4}>
-                  <Text size="xs" ff="monospace" data-testid="progress-statements">
-                    {line.state === 'running' ? `statement ${line.position} of ${line.total}` : `${line.done} of ${line.total} statements`}
-                  </Text>
-                  <Progress
-                    value={line.total === 0 ? (line.state === 'waiting' || line.state === 'running' ? 0 : 100) : (line.done / line.total) * 100}
-                    color={stateColour(line.state)}
-                    animated={line.state === 'running'}
-                    size="sm"
-                  />
-                </Stack>
-              </Table.Td>
-              <Table.Td>
-                {line.sql && (
-                  <Text size="xs" ff="monospace" c="dimmed" lineClamp={1} title={line.sql}>
-                    {line.sql}
-                  </Text>
-                )}
-                {line.state === 'blocked' && (
-                  <Text size="sm" c="orange.4" data-testid="progress-blocked">
-                    blocked: {line.problem?.message ?? 'another job holds this shard'}
-                  </Text>
-                )}
-                {line.state !== 'blocked' && line.problem && <ProblemLine problem={line.problem} testId="progress-problem" />}
-                {line.failures.map((failure) => (
-                  <Text key={`${failure.table}-${failure.message}`} size="sm" c="red.4" data-testid="progress-failure">
-                    {failure.message}
-                  </Text>
-                ))}
-                {line.state === 'up-to-date' && (
-                  <Text size="sm" c="dimmed">
-                    nothing needed adding
-                  </Text>
-                )}
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+      <ShardProgressTable>
+        {lines.map((line) => (
+          <ShardProgressRow
+            key={line.index}
+            name={line.name}
+            state={line.state}
+            percent={line.total === 0 ? (line.state === 'waiting' || line.state === 'running' ? 0 : 100) : (line.done / line.total) * 100}
+            testId={`progress-shard-${line.index}`}
+            data={{ done: line.done, total: line.total }}
+            meter={
+              <Text size="xs" ff="monospace" data-testid="progress-statements">
+                {line.state === 'running' ? `statement ${line.position} of ${line.total}` : `${line.done} of ${line.total} statements`}
+              </Text>
+            }
+          >
+            {line.sql && (
+              <Text size="xs" ff="monospace" c="dimmed" lineClamp={1} title={line.sql}>
+                {line.sql}
+              </Text>
+            )}
+            {line.state === 'blocked' && (
+              <Text size="sm" c="orange.4" data-testid="progress-blocked">
+                blocked: {line.problem?.message ?? 'another job holds this shard'}
+              </Text>
+            )}
+            {line.state !== 'blocked' && line.problem && <ProblemLine problem={line.problem} testId="progress-problem" />}
+            {line.failures.map((failure) => (
+              <Text key={`${failure.table}-${failure.message}`} size="sm" c="red.4" data-testid="progress-failure">
+                {failure.message}
+              </Text>
+            ))}
+            {line.state === 'up-to-date' && (
+              <Text size="sm" c="dimmed">
+                nothing needed adding
+              </Text>
+            )}
+          </ShardProgressRow>
+        ))}
+      </ShardProgressTable>
     </ProgressCard>
   );
 }

@@ -1,8 +1,7 @@
-import { Progress, Table, Text } from '@mantine/core';
+import { Table, Text } from '@mantine/core';
 import { RETAINED_TABLES, type PruneProgress, type PruneReport } from '../../../../shared/retention';
-import { stateColour } from '../../colours';
 import { ProgressCard } from '../../components/ProgressCard';
-import { StateBadge } from '../../components/StateBadge';
+import { ShardProgressRow, ShardProgressTable } from '../../components/ShardProgressTable';
 import { formatCount } from '../../format';
 import { progressKey } from './use-retention';
 
@@ -49,44 +48,39 @@ export function PruneProgressCard({
           The dry run found nothing to remove; the prune checks again on every shard.
         </Text>
       )}
-      <Table fz="sm" verticalSpacing={6} horizontalSpacing="md">
-        <Table.Tbody>
-          {lines.map(({ shard, table, event, deleteRows, state }) => {
-            const deleted = event?.deletedRows ?? 0;
-            const dropped = event?.droppedPartitions ?? 0;
-            const done = (table.drops.length > 0 ? (dropped >= table.drops.length ? 1 : 0) : 0) + (deleteRows > 0 ? Math.min(1, deleted / deleteRows) : 0);
-            const parts = (table.drops.length > 0 ? 1 : 0) + (deleteRows > 0 ? 1 : 0);
-            return (
-              <Table.Tr key={`${shard.index}-${table.table}`} data-testid={`prune-progress-${shard.index}-${table.table}`} data-state={state}>
-                <Table.Td w={100} fw={600}>
-                  {shard.name}
-                </Table.Td>
+      <ShardProgressTable>
+        {lines.map(({ shard, table, event, deleteRows, state }) => {
+          const deleted = event?.deletedRows ?? 0;
+          const dropped = event?.droppedPartitions ?? 0;
+          const done = (table.drops.length > 0 ? (dropped >= table.drops.length ? 1 : 0) : 0) + (deleteRows > 0 ? Math.min(1, deleted / deleteRows) : 0);
+          const parts = (table.drops.length > 0 ? 1 : 0) + (deleteRows > 0 ? 1 : 0);
+          return (
+            <ShardProgressRow
+              key={`${shard.index}-${table.table}`}
+              name={shard.name}
+              state={state}
+              percent={state === 'done' ? 100 : parts === 0 ? 0 : (done / parts) * 100}
+              testId={`prune-progress-${shard.index}-${table.table}`}
+              subject={
                 <Table.Td w={90} ff="monospace">
                   {RETAINED_TABLES[table.table].label}
                 </Table.Td>
-                <Table.Td w={110}>
-                  <StateBadge state={state} miw={80} />
-                </Table.Td>
-                <Table.Td w={260}>
-                  <Progress value={state === 'done' ? 100 : parts === 0 ? 0 : (done / parts) * 100} color={stateColour(state)} animated={state === 'running'} size="sm" />
-                </Table.Td>
-                <Table.Td>
-                  <Text size="xs" ff="monospace">
-                    {table.drops.length > 0 && `partitions dropped ${dropped} of ${table.drops.length}`}
-                    {table.drops.length > 0 && table.deletes.length > 0 && ' · '}
-                    {table.deletes.length > 0 && `rows deleted ${formatCount(deleted)} of ~${formatCount(deleteRows)}`}
-                  </Text>
-                  {event?.message && (
-                    <Text size="xs" c={state === 'stopped' ? 'orange.4' : 'dimmed'}>
-                      {event.kind === 'table-finished' ? `stopped by ${event.message}` : event.message}
-                    </Text>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
+              }
+            >
+              <Text size="xs" ff="monospace">
+                {table.drops.length > 0 && `partitions dropped ${dropped} of ${table.drops.length}`}
+                {table.drops.length > 0 && table.deletes.length > 0 && ' · '}
+                {table.deletes.length > 0 && `rows deleted ${formatCount(deleted)} of ~${formatCount(deleteRows)}`}
+              </Text>
+              {event?.message && (
+                <Text size="xs" c={state === 'stopped' ? 'orange.4' : 'dimmed'}>
+                  {event.kind === 'table-finished' ? `stopped by ${event.message}` : event.message}
+                </Text>
+              )}
+            </ShardProgressRow>
+          );
+        })}
+      </ShardProgressTable>
     </ProgressCard>
   );
 }
