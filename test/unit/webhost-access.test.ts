@@ -26,6 +26,7 @@ const services = {
   partitions: { onProgress: () => () => {} },
   conversion: { onProgress: () => () => {} },
   retention: { onProgress: () => () => {} },
+  backup: { onProgress: () => () => {}, onVerifyProgress: () => () => {} },
 } as unknown as StrataServices;
 
 interface Reply {
