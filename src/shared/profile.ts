@@ -64,6 +64,8 @@ export const backupProfileSchema = z.strictObject({
   dest: z.string().regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'must be the absolute path of a folder').optional(),
   /** The mysqldump or mariadb-dump binary; default: the first of mariadb-dump, mysqldump on PATH. */
   client: z.string().regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'must be the absolute path of mysqldump or mariadb-dump').optional(),
+  /** Where `backup verify` loads its scratch databases instead of each part's own shard; `database` is only used to connect. */
+  verifyServer: shardSchema.optional(),
 });
 
 export const profileSchema = z

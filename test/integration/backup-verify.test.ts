@@ -1,8 +1,9 @@
-import { access, open, readFile, truncate } from 'node:fs/promises';
+import { access, open, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksumStatement, columnsStatement } from '../../src/main/backup/restore-planner';
+import { checksumStatement, columnsStatement, scratchDatabaseName } from '../../src/main/backup/restore-planner';
 import { partFilePath } from '../../src/main/backup/restore-service';
+import type { ShardConfig } from '../../src/shared/profile';
 import type { BackupPruneReport, BackupRestoreReport, BackupSetRecord, BackupVerifyReport } from '../../src/shared/backup';
 import { runCli } from '../support/cli';
 import { startTestCluster, type TestCluster } from '../support/cluster';
@@ -182,5 +183,36 @@ describe('backup verify and restore on real shards', () => {
       await expect(access(gone.manifestPath)).rejects.toThrow();
     }
     await expect(access(partFilePath(oldest, oldest.parts[0]!))).resolves.toBeUndefined();
+  }, 120_000);
+
+  it('with backup.verifyServer, creates, loads and drops the scratch database on that server, not on the part\'s shard; a verifyServer that is down fails naming it', async () => {
+    const record = await takeBackup();
+    const withVerifyServer = async (verifyServer: ShardConfig) => {
+      const path = join(cluster.dir, `verify-server-${verifyServer.port}.json`);
+      await writeFile(path, JSON.stringify({ ...cluster.profile, backup: { ...cluster.profile.backup, verifyServer } }));
+      return path;
+    };
+    // A leftover scratch database of this part on both servers: verify starts afresh (drops it) only where it loads.
+    const scratch = scratchDatabaseName('verify', record.id, 0);
+    for (const shard of [0, 1]) await query(shard, `CREATE DATABASE \`${scratch}\``);
+
+    const onShardOne = await withVerifyServer(cluster.profile.shards[1]!);
+    const run = await runCli(['backup', 'verify', record.id, '--shards', '0', '--json', '--profile', onShardOne]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as BackupVerifyReport;
+    expect(report.parts.map((part) => [part.shard, part.outcome])).toEqual([[0, 'ok']]);
+    // Shard 1 holds other rows than shard 0, so matching checksums mean the source side was still shard 0.
+    expect(report.parts[0]!.tables.every((table) => table.checksumMatches === true)).toBe(true);
+    expect(await scratchDatabases(1)).toEqual([]);
+    expect(await scratchDatabases(0)).toEqual([scratch]);
+    await query(0, `DROP DATABASE \`${scratch}\``);
+
+    const down = { ...cluster.profile.shards[1]!, name: 'spare', host: '127.0.0.1', port: 1 };
+    const failed = await runCli(['backup', 'verify', record.id, '--shards', '0', '--profile', await withVerifyServer(down)]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('failed verification: backup.verifyServer spare (127.0.0.1:1): connection refused; is the server running?');
+    expect(await scratchDatabases(0)).toEqual([]);
+    expect(await scratchDatabases(1)).toEqual([]);
   }, 120_000);
 });

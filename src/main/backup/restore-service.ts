@@ -153,6 +153,8 @@ export interface LoadRequest {
   record: BackupSetRecord;
   part: BackupPartRecord;
   database: string;
+  /** The server `database` is on, when it is not the part's shard (verify's `backup.verifyServer`). */
+  server?: ShardHandle;
   /** Only these tables of the dump; all when absent. */
   tables?: readonly string[];
   signal?: AbortSignal;
@@ -165,7 +167,7 @@ export interface LoadRequest {
  */
 export async function loadDump(request: LoadRequest): Promise<void> {
   const { record, part } = request;
-  const handle = request.connections.shard(part.shard);
+  const handle = request.server ?? request.connections.shard(part.shard);
   const path = partFilePath(record, part);
   const client = await findLoadClient(part);
   const defaults = await writeClientDefaults(request.connections, request.secrets, handle);

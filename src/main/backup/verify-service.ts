@@ -1,7 +1,7 @@
 import type { BackupPartRecord, BackupProgress, BackupSetRecord, BackupVerifyReport, BackupVerifyRequest } from '../../shared/backup';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { toFailure } from '../../shared/result';
-import type { ClusterConnections } from '../cluster/connections';
+import { ClusterConnections, type ShardHandle } from '../cluster/connections';
 import type { ScopedLogger } from '../log';
 import type { SecretResolver } from '../secrets';
 import { checksumStatement, columnsStatement, describeMismatches, quoteIdentifier, scratchDatabaseName, type TableCheck } from './restore-planner';
@@ -9,6 +9,12 @@ import type { BackupCatalog } from './catalog';
 import { checkPartFile, loadDump, partFilePath, readSet } from './restore-service';
 
 type PartReport = BackupVerifyReport['parts'][number];
+
+/** A server statements go to: a shard of `connections` by index. */
+interface ServerRef {
+  connections: ClusterConnections;
+  index: number;
+}
 
 /** Strata's own writes to a shard since `since`: a run recorded or a watermark moved (the backup's own run aside). */
 const WRITES_SINCE_SQL = `SELECT (SELECT COUNT(*) FROM strata_job_runs WHERE job <> 'backup' AND (started_at >= ? OR finished_at >= ?))
@@ -20,7 +26,8 @@ export interface VerifyServiceOptions {
 
 /**
  * Verifies a set by restoring it: per part the file's size and sha256 against the manifest, then a load into a
- * scratch database on its shard (`strata_verify_<set>_<shard>`, dropped afterwards whatever happened), whose every
+ * scratch database (`strata_verify_<set>_<shard>`, dropped afterwards whatever happened) on its shard or on the
+ * profile's `backup.verifyServer`, whose every
  * table must hold the manifest's row count and, while nothing has written to the shard since the dump, the same
  * content checksum as the source table. The outcome is recorded in the catalog per part.
  */
@@ -43,12 +50,19 @@ export class ClusterBackupVerifier {
     const unknown = wanted.filter((shard) => !record.parts.some((part) => part.shard === shard));
     if (unknown.length > 0) throw new StrataError(ErrorCode.BackupInvalid, `backup ${record.id} has no part of shard ${unknown.join(', ')}; it holds shards ${record.parts.map((part) => part.shard).join(', ')}`);
     if (wanted.length === 0) throw new StrataError(ErrorCode.BackupInvalid, `backup ${record.id} has no completed part to verify (${record.state})`);
-    // Parts verify in parallel: each loads into its own shard.
-    const parts = await Promise.all(record.parts.filter((part) => wanted.includes(part.shard)).map((part) => this.verifyPart(record, part, options)));
-    return { setId: record.id, parts: parts.sort((a, b) => a.shard - b.shard) };
+    const verifyServer = this.connections.profile.backup?.verifyServer;
+    // Its own connections, so the verify server is reached, and reported, by the name the profile gives it.
+    const server = verifyServer ? new ClusterConnections({ ...this.connections.profile, shards: [{ ...verifyServer, name: verifyServer.name ? `backup.verifyServer ${verifyServer.name}` : 'backup.verifyServer' }] }, this.secrets) : undefined;
+    try {
+      // Parts verify in parallel: each loads into its own scratch database.
+      const parts = await Promise.all(record.parts.filter((part) => wanted.includes(part.shard)).map((part) => this.verifyPart(record, part, server, options)));
+      return { setId: record.id, parts: parts.sort((a, b) => a.shard - b.shard) };
+    } finally {
+      await server?.dispose();
+    }
   }
 
-  private async verifyPart(record: BackupSetRecord, part: BackupPartRecord, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal }): Promise<PartReport> {
+  private async verifyPart(record: BackupSetRecord, part: BackupPartRecord, server: ClusterConnections | undefined, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal }): Promise<PartReport> {
     const verifiedAt = this.clock();
     const started = performance.now();
     const path = partFilePath(record, part);
@@ -57,7 +71,8 @@ export class ClusterBackupVerifier {
     try {
       if (part.outcome !== 'ok' || !part.sha256) throw new StrataError(ErrorCode.BackupVerifyFailed, `${part.shardName}'s part did not complete (${part.outcome}); there is no dump to verify`);
       await checkPartFile(path, part, options.signal);
-      tables = await this.restoreAndCompare(record, part, path, started, options);
+      const scratchOn: ServerRef = server ? { connections: server, index: 0 } : { connections: this.connections, index: part.shard };
+      tables = await this.restoreAndCompare(record, part, path, scratchOn, started, options);
       const mismatch = describeMismatches(path, tables);
       if (mismatch) throw new StrataError(ErrorCode.BackupVerifyFailed, mismatch);
     } catch (failure) {
@@ -82,14 +97,15 @@ export class ClusterBackupVerifier {
     };
   }
 
-  /** Loads the dump into the part's scratch database, compares each table, and always drops the scratch database. */
-  private async restoreAndCompare(record: BackupSetRecord, part: BackupPartRecord, path: string, started: number, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal }): Promise<TableCheck[]> {
+  /** Loads the dump into the part's scratch database on `scratchOn`, compares each table, and always drops the scratch database. */
+  private async restoreAndCompare(record: BackupSetRecord, part: BackupPartRecord, path: string, scratchOn: ServerRef, started: number, options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal }): Promise<TableCheck[]> {
     const scratch = scratchDatabaseName('verify', record.id, part.shard);
     const live = this.connections.shard(part.shard).config.database;
-    const drop = () => this.connections.query(part.shard, `DROP DATABASE IF EXISTS ${quoteIdentifier(scratch)}`, [], { kind: 'ddl' });
+    const scratchServer: ShardHandle = scratchOn.connections.shard(scratchOn.index);
+    const drop = () => scratchOn.connections.query(scratchOn.index, `DROP DATABASE IF EXISTS ${quoteIdentifier(scratch)}`, [], { kind: 'ddl' });
     // A scratch database left by a verify that was killed is this set's own: start afresh.
     await drop();
-    await this.connections.query(part.shard, `CREATE DATABASE ${quoteIdentifier(scratch)}`, [], { kind: 'ddl' });
+    await scratchOn.connections.query(scratchOn.index, `CREATE DATABASE ${quoteIdentifier(scratch)}`, [], { kind: 'ddl' });
     try {
       await loadDump({
         connections: this.connections,
@@ -97,6 +113,7 @@ export class ClusterBackupVerifier {
         record,
         part,
         database: scratch,
+        server: scratchServer,
         signal: options.signal,
         onProgress: (readBytes, totalBytes, dumpBytes) => {
           const elapsedMs = Math.round(performance.now() - started);
@@ -122,17 +139,17 @@ export class ClusterBackupVerifier {
       const checks: TableCheck[] = [];
       for (const table of part.tables) {
         const expectedRows = part.rowCounts.find((entry) => entry.table === table)?.rows ?? 0;
-        const restored = await this.tableChecksum(part.shard, scratch, table);
+        const restored = await this.tableChecksum(scratchOn, scratch, table);
         if (!restored) {
           checks.push({ table, expectedRows, actualRows: null, checksumMatches: null });
           continue;
         }
-        const source = sourceUnchanged ? await this.tableChecksum(part.shard, live, table) : undefined;
+        const source = sourceUnchanged ? await this.tableChecksum({ connections: this.connections, index: part.shard }, live, table) : undefined;
         checks.push({ table, expectedRows, actualRows: restored.rows, checksumMatches: source ? source.rows === restored.rows && source.checksum === restored.checksum : null });
       }
       return checks;
     } finally {
-      await drop().catch((failure: unknown) => this.log.warn(`could not drop the scratch database ${scratch} on ${part.shardName}; drop it by hand`, failure));
+      await drop().catch((failure: unknown) => this.log.warn(`could not drop the scratch database ${scratch} on ${scratchServer.label}; drop it by hand`, failure));
     }
   }
 
@@ -148,12 +165,12 @@ export class ClusterBackupVerifier {
   }
 
   /** Rows and content checksum of a table, or undefined when the database has no such table. */
-  private async tableChecksum(shard: number, database: string, table: string): Promise<{ rows: number; checksum: string } | undefined> {
+  private async tableChecksum(server: ServerRef, database: string, table: string): Promise<{ rows: number; checksum: string } | undefined> {
     const columns = columnsStatement(database, table);
-    const names = (await this.connections.query<Array<{ name: string }>>(shard, columns.sql, columns.params)).map((row) => row.name);
+    const names = (await server.connections.query<Array<{ name: string }>>(server.index, columns.sql, columns.params)).map((row) => row.name);
     if (names.length === 0) return undefined;
     const statement = checksumStatement(database, table, names);
-    const [row] = await this.connections.query<Array<{ row_count: number | string; checksum: number | string }>>(shard, statement.sql, statement.params, { kind: 'write' });
+    const [row] = await server.connections.query<Array<{ row_count: number | string; checksum: number | string }>>(server.index, statement.sql, statement.params, { kind: 'write' });
     return { rows: Number(row?.row_count ?? 0), checksum: String(row?.checksum ?? '0') };
   }
 }
