@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupManifestSchema, type BackupSetRecord } from '../../src/shared/backup';
+import { backupManifestSchema, type BackupPlan, type BackupSetRecord } from '../../src/shared/backup';
+import { roomNeeded } from '../../src/main/backup/planner';
 import { silentLogger } from '../../src/main/log';
 import { isProcessAlive } from '../../src/main/sandbox/processes';
 import { SandboxManager } from '../../src/main/sandbox/sandbox';
@@ -80,6 +81,28 @@ function dumpChildren(parent: number): Array<{ pid: number; defaultsFile: string
   return found;
 }
 
+/**
+ * A `mariadb-dump` on PATH that holds still where a test needs the fault to land: before the dump starts
+ * (`start`), or mid-dump once its first 64 KiB went out (`mid`: the real client then blocks on the full pipe). Each
+ * client that reaches that point leaves a marker; `open()` lets every one go on. `--version` passes straight through.
+ */
+function gatedDumpClient(dir: string, mode: 'start' | 'mid') {
+  const bin = join(dir, 'gated-bin');
+  const gate = join(dir, 'gate');
+  mkdirSync(bin, { recursive: true });
+  const arrive = `touch '${dir}/arrived-'$$`;
+  // Never longer than a minute, so a test that failed before open() leaves no process behind.
+  const waitGate = `for _ in $(seq 3000); do [ -e '${gate}' ] && break; sleep 0.02; done`;
+  const body = mode === 'start' ? `${arrive}; ${waitGate}; exec /usr/bin/mariadb-dump "$@"` : `/usr/bin/mariadb-dump "$@" | { head -c 65536; ${arrive}; ${waitGate}; cat; }`;
+  writeFileSync(join(bin, 'mariadb-dump'), `#!/bin/bash\nset -o pipefail\nif [ "$1" = "--version" ]; then exec /usr/bin/mariadb-dump --version; fi\n${body}\n`, { mode: 0o755 });
+  symlinkSync('/usr/bin/zstd', join(bin, 'zstd'));
+  return {
+    env: { PATH: `${bin}:/usr/bin:/bin` },
+    arrived: () => readdirSync(dir).filter((name) => name.startsWith('arrived-')).length,
+    open: () => writeFileSync(gate, ''),
+  };
+}
+
 /** Waits until `count` dump clients run under the CLI and freezes them (SIGSTOP), so the dump holds still. */
 async function freezeDumps(cli: RunningCli, count: number): Promise<Array<{ pid: number; defaultsFile: string }>> {
   const dumps = await until(`${count} dump clients under strata pid ${cli.pid}`, () => {
@@ -91,9 +114,6 @@ async function freezeDumps(cli: RunningCli, count: number): Promise<Array<{ pid:
   return dumps;
 }
 
-const thaw = (dumps: Array<{ pid: number }>) => {
-  for (const dump of dumps) if (isProcessAlive(dump.pid)) process.kill(dump.pid, 'SIGCONT');
-};
 
 const leftovers = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.partial'));
 
@@ -123,18 +143,21 @@ describe('backup runs that meet a fault, on real shards', () => {
   it('fails the part with 11003 naming the destination and the bytes needed when the destination fills up mid-dump; no partial file, the catalog says failed, exit 1', async () => {
     const dest = join(work, 'small-tmpfs');
     mkdirSync(dest);
-    // Just over what the room check asks (the estimate plus 20 % and 1 MiB headroom), so the dump is allowed to start.
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dest]);
+    // Just over what the room check asks for this dump (its own dry run says), so the dump is allowed to start.
+    const dryRun = await runCli(['backup', 'run', '--shards', '0', '--tables', 'monthly', '--dry-run', '--json', ...profile()]);
+    const needed = roomNeeded((JSON.parse(dryRun.stdout) as BackupPlan).estimatedFileBytes);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.ceil((needed + 256 * 1024) / 4096) * 4096}`, 'tmpfs', dest]);
     mounted.push(dest);
-    const run = spawnCli(['backup', 'run', '--shards', '0', '--tables', 'monthly', '--dest', dest, '--json', ...profile()]);
-    const dumps = await freezeDumps(run, 1);
-    // Another writer takes the rest of the share while the dump runs.
+    const gated = gatedDumpClient(await mkdtemp(join(work, 'gate-fill-')), 'start');
+    const run = spawnCli(['backup', 'run', '--shards', '0', '--tables', 'monthly', '--dest', dest, '--json', ...profile()], gated.env);
+    // The room check passed and the client waits at its start: now another writer takes the rest of the share.
+    await until('the dump client at its gate', () => gated.arrived() >= 1);
     try {
       for (let index = 0; ; index += 1) writeFileSync(join(dest, `other-writer-${index}`), Buffer.alloc(16 * 1024, 1));
     } catch (error) {
       expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
-    thaw(dumps);
+    gated.open();
     expect(await run.exited).toBe(1);
     const { stdout } = run.output();
     const set = JSON.parse(stdout) as BackupSetRecord;
@@ -193,15 +216,15 @@ describe('backup runs that meet a fault, on real shards', () => {
     const rng = faultRandom('backup: a shard killed mid-dump');
     const delay = rng.int(0, 40);
     const dest = join(work, 'killed-shard');
-    const run = spawnCli(['backup', 'run', '--include-raw', '--dest', dest, '--json', ...profile()]);
-    await until('both dump clients', () => dumpChildren(run.pid).length >= 2 || undefined, 2);
+    const gated = gatedDumpClient(await mkdtemp(join(work, 'gate-kill-')), 'mid');
+    const run = spawnCli(['backup', 'run', '--include-raw', '--dest', dest, '--json', ...profile()], gated.env);
+    // Both clients hold still mid-dump (64 KiB out, blocked on a full pipe); the kill lands at the seeded delay after.
+    await until('both dump clients mid-dump', () => gated.arrived() >= 2);
     await realSleep(delay);
-    // Held still at the seeded point, so the kill lands inside the dump however fast the machine is.
-    const dumps = await freezeDumps(run, 2);
     const pid = await sandbox.signalServer(cluster.dir, 1, 'SIGKILL');
     expect(pid).toBeDefined();
     await until('shard1 to be gone', () => !isProcessAlive(pid!));
-    thaw(dumps);
+    gated.open();
     try {
       expect(await run.exited, `seed ${rng.seed}, killed ${delay} ms into the dump; ${run.output().stderr}`).toBe(1);
       const set = JSON.parse(run.output().stdout) as BackupSetRecord;
