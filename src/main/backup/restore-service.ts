@@ -275,26 +275,8 @@ export class ClusterBackupRestorer {
     const tables = tablesToRestore(part.tables, resolveTableNames(request.tables), target.replace);
     const started = this.clock();
     const startedMs = performance.now();
-    const progress = (readBytes: number, totalBytes: number, dumpBytes: number) => {
-      const elapsedMs = Math.round(performance.now() - startedMs);
-      const mbPerSecond = elapsedMs > 0 ? dumpBytes / 1e6 / (elapsedMs / 1000) : 0;
-      options.onProgress?.({
-        setId: record.id,
-        kind: 'shard',
-        state: 'running',
-        shard: part.shard,
-        shardName: part.shardName,
-        bytesWritten: readBytes,
-        dumpBytes,
-        tablesDone: 0,
-        tablesTotal: tables.length,
-        currentTable: null,
-        rows: 0,
-        mbPerSecond,
-        etaSeconds: readBytes > 0 && elapsedMs > 0 ? ((totalBytes - readBytes) / readBytes) * (elapsedMs / 1000) : null,
-        elapsedMs,
-      });
-    };
+    const progress = (readBytes: number, totalBytes: number, dumpBytes: number) =>
+      options.onProgress?.(loadProgress({ setId: record.id, part, tablesTotal: tables.length, startedMs }, readBytes, totalBytes, dumpBytes));
     await checkPartFile(partFilePath(record, part), part, options.signal);
     // A missing client is refused before anything changes, not after the watermarks went back.
     await findLoadClient(part);
@@ -353,4 +335,30 @@ export class ClusterBackupRestorer {
     const detail = { database: report.database, replaced: report.replaced, tables: report.tables, watermarksSetBack: report.replaced ? levels.map((level) => ({ level, to: report.watermarks.find((entry) => entry.level === level)?.watermark ?? null })) : [] };
     await this.state.audit.writeBestEffort({ at, actor: this.actor, host: this.host, action: 'backup.restore', target: `${report.setId} ${report.shardName}`, detail: JSON.stringify(detail) });
   }
+}
+
+/** Progress of loading one part's dump (restore and verify), as the backup progress event carries it. */
+export function loadProgress(
+  load: { setId: string; part: Pick<BackupPartRecord, 'shard' | 'shardName'>; tablesTotal: number; startedMs: number },
+  readBytes: number,
+  totalBytes: number,
+  dumpBytes: number,
+): BackupProgress {
+  const elapsedMs = Math.round(performance.now() - load.startedMs);
+  return {
+    setId: load.setId,
+    kind: 'shard',
+    state: 'running',
+    shard: load.part.shard,
+    shardName: load.part.shardName,
+    bytesWritten: readBytes,
+    dumpBytes,
+    tablesDone: 0,
+    tablesTotal: load.tablesTotal,
+    currentTable: null,
+    rows: 0,
+    mbPerSecond: elapsedMs > 0 ? dumpBytes / 1e6 / (elapsedMs / 1000) : 0,
+    etaSeconds: readBytes > 0 && elapsedMs > 0 ? ((totalBytes - readBytes) / readBytes) * (elapsedMs / 1000) : null,
+    elapsedMs,
+  };
 }

@@ -6,7 +6,7 @@ import type { ScopedLogger } from '../log';
 import type { SecretResolver } from '../secrets';
 import { checksumStatement, columnsStatement, describeMismatches, quoteIdentifier, scratchDatabaseName, type TableCheck } from './restore-planner';
 import type { BackupCatalog } from './catalog';
-import { checkPartFile, loadDump, partFilePath, readSet } from './restore-service';
+import { checkPartFile, loadDump, loadProgress, partFilePath, readSet } from './restore-service';
 
 type PartReport = BackupVerifyReport['parts'][number];
 
@@ -115,25 +115,8 @@ export class ClusterBackupVerifier {
         database: scratch,
         server: scratchServer,
         signal: options.signal,
-        onProgress: (readBytes, totalBytes, dumpBytes) => {
-          const elapsedMs = Math.round(performance.now() - started);
-          options.onProgress?.({
-            setId: record.id,
-            kind: 'shard',
-            state: 'running',
-            shard: part.shard,
-            shardName: part.shardName,
-            bytesWritten: readBytes,
-            dumpBytes,
-            tablesDone: 0,
-            tablesTotal: part.tables.length,
-            currentTable: null,
-            rows: 0,
-            mbPerSecond: elapsedMs > 0 ? dumpBytes / 1e6 / (elapsedMs / 1000) : 0,
-            etaSeconds: readBytes > 0 && elapsedMs > 0 ? ((totalBytes - readBytes) / readBytes) * (elapsedMs / 1000) : null,
-            elapsedMs,
-          });
-        },
+        onProgress: (readBytes, totalBytes, dumpBytes) =>
+          options.onProgress?.(loadProgress({ setId: record.id, part, tablesTotal: part.tables.length, startedMs: started }, readBytes, totalBytes, dumpBytes)),
       });
       const sourceUnchanged = await this.sourceUnchangedSince(part);
       const checks: TableCheck[] = [];
