@@ -19,17 +19,16 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ClusterConnections, ShardHandle } from '../src/main/cluster/connections';
 import type { BackupSetRecord } from '../src/shared/backup';
-import { EnvSecretResolver } from '../src/main/secrets';
 import type { TestCluster } from '../test/support/cluster';
 import { startBenchCluster } from './cluster';
-import { benchArguments, onPath } from './tools';
+import { benchArguments, clientOptionFile, onPath } from './tools';
 
 const { values: options } = parseArgs({
   options: {
@@ -228,15 +227,6 @@ function checked(run: ChildRun, what: string): ChildRun {
   return run;
 }
 
-/** A [client] defaults file with one shard's user and password, private to this user. */
-async function defaultsFile(dir: string, shard: ShardHandle): Promise<string> {
-  const password = await new EnvSecretResolver().resolve(shard.config, shard.label);
-  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const lines = ['[client]', `user=${quote(shard.config.user)}`, ...(password === undefined ? [] : [`password=${quote(password)}`])];
-  const path = join(dir, `shard${shard.index}.cnf`);
-  await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return path;
-}
 
 async function bytesUnder(path: string): Promise<number> {
   const entries = await readdir(path, { withFileTypes: true, recursive: true });
@@ -392,7 +382,7 @@ async function benchCluster(shards: number, targetBytes: number, sites: number, 
   scratchDirs.add(outDir);
   try {
     const connections = cluster.services.connections;
-    const optionFiles = await Promise.all(connections.shards.map((shard) => defaultsFile(outDir, shard)));
+    const optionFiles = await Promise.all(connections.shards.map((shard) => clientOptionFile(outDir, shard)));
     const dumpClient = onPath('mariadb-dump') ? 'mariadb-dump' : 'mysqldump';
     const context: Context = { cluster, dumpClient, optionFiles, outDir };
     const plan = fillPlan(targetBytes, sites);

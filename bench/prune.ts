@@ -19,7 +19,7 @@
  * to Strata's time); --json prints the figures as JSON.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ import { EnvSecretResolver } from '../src/main/secrets';
 import { createServices, type StrataServices } from '../src/main/services';
 import type { PruneProgress, PruneReport } from '../src/shared/retention';
 import { startBenchCluster } from './cluster';
-import { benchArguments, highWaterMark, onPath } from './tools';
+import { benchArguments, clientOptionFile, highWaterMark, onPath } from './tools';
 
 const { values: options } = parseArgs({
   options: {
@@ -270,15 +270,6 @@ async function stopPtArchiver(): Promise<void> {
   await Promise.all([...optionDirs].map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
-/** A [client] option file the driver reads through the DSN's F=: the password never appears on a command line. */
-async function optionFile(dir: string, shard: ShardHandle): Promise<string> {
-  const password = await new EnvSecretResolver().resolve(shard.config, shard.label);
-  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const lines = ['[client]', `user=${quote(shard.config.user)}`, ...(password === undefined ? [] : [`password=${quote(password)}`])];
-  const path = join(dir, `shard${shard.index}.cnf`);
-  await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return path;
-}
 
 function ptArchiverArgs(shard: ShardHandle, optionPath: string, sentinel: string, cutoff: Date, limit: number): string[] {
   const { host, port, database } = shard.config;
@@ -323,7 +314,7 @@ async function runPtArchiver(connections: ClusterConnections, cutoff: Date, limi
   const dir = await mkdtemp(join(tmpdir(), 'strata-bench-prune-'));
   optionDirs.add(dir);
   try {
-    const optionPaths = await Promise.all(connections.shards.map((shard) => optionFile(dir, shard)));
+    const optionPaths = await Promise.all(connections.shards.map((shard) => clientOptionFile(dir, shard)));
     const outputs: string[] = [];
     const timing = await timedShards(connections, async (shard) => {
       const run = await runProgram('pt-archiver', ptArchiverArgs(shard, optionPaths[shard.index]!, join(dir, 'sentinel'), cutoff, limit));

@@ -1,5 +1,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import type { ShardHandle } from '../src/main/cluster/connections';
+import { EnvSecretResolver } from '../src/main/secrets';
 
 const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
 
@@ -37,4 +40,17 @@ export function highWaterMark(): number {
     .split('\n')
     .find((entry) => entry.startsWith('VmHWM:'));
   return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
+}
+
+/**
+ * A [client] option file with one shard's user and password, private to this user (0600), for the baseline tools
+ * (mariadb-dump's --defaults-extra-file, pt-archiver's DSN F=): the password never appears on a command line.
+ */
+export async function clientOptionFile(dir: string, shard: ShardHandle): Promise<string> {
+  const password = await new EnvSecretResolver().resolve(shard.config, shard.label);
+  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const lines = ['[client]', `user=${quote(shard.config.user)}`, ...(password === undefined ? [] : [`password=${quote(password)}`])];
+  const path = join(dir, `shard${shard.index}.cnf`);
+  await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return path;
 }
