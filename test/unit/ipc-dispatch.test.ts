@@ -51,6 +51,13 @@ describe('dispatch', () => {
     ['retention:set', {}, 'give at least one setting to change'],
     ['retention:set', { rawHours: 2.5 }, 'rawHours'],
     ['retention:runs', { limit: 0 }, 'limit'],
+    ['audit:list', { kind: 'Retention; DROP TABLE x' }, 'kind'],
+    ['audit:list', { since: 'yesterday' }, 'since'],
+    ['reconcile:run', { shards: [-1] }, 'shards'],
+    ['backup:run', { shards: [0] }, 'confirm'],
+    ['backup:plan', { tables: ['visits'] }, 'tables'],
+    ['backup:restore', { id: '20261202T073654Z-2e9a' }, 'shard'],
+    ['backup:cancel', {}, 'id'],
   ] as const)('refuses %s with %j before any handler runs, naming what is wrong', async (channel, payload, named) => {
     const { handlers } = handlersWith(async () => status);
     const result = await dispatch(handlers, channel, payload, log);
