@@ -10,6 +10,8 @@ export interface ServerBinaries {
   /** mariadb-install-db for MariaDB; MySQL initialises with `mysqld --initialize-insecure`. */
   installDb?: string;
   redis: string;
+  /** Debian's prometheus-node-exporter, when installed: the sandbox then reports its host's CPU and memory. */
+  nodeExporter?: string;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface SandboxState {
   shardPorts: number[];
   redisPort: number;
   tls?: SandboxTls;
+  /** Loopback port of the sandbox's node exporter (one for the host all its shards run on). */
+  nodeExporterPort?: number;
 }
 
 export interface ShardProcessPlan {
@@ -52,10 +56,19 @@ export interface RedisProcessPlan {
   command: { file: string; args: string[] };
 }
 
+export interface NodeExporterProcessPlan {
+  port: number;
+  url: string;
+  pidFile: string;
+  command: { file: string; args: string[] };
+}
+
 export interface SandboxPlan {
   dir: string;
   shards: ShardProcessPlan[];
   redis: RedisProcessPlan;
+  /** Present when the binary is installed and the state has a port for it. */
+  nodeExporter?: NodeExporterProcessPlan;
   profile: Profile;
   profilePath: string;
   statePath: string;
@@ -159,8 +172,24 @@ export function planSandbox(dir: string, state: SandboxState, binaries: ServerBi
       },
     },
     profile,
+    ...(binaries.nodeExporter && state.nodeExporterPort ? { nodeExporter: planNodeExporter(dir, binaries.nodeExporter, state.nodeExporterPort) } : {}),
     profilePath: join(dir, 'profile.json'),
     statePath: join(dir, 'sandbox.json'),
     ...(state.tls ? { tls: state.tls } : {}),
   };
+}
+
+/** Only the CPU and memory collectors: that is all the monitor reads, and the others cost a scrape's time. */
+function planNodeExporter(dir: string, binary: string, port: number): NodeExporterProcessPlan {
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/metrics`,
+    pidFile: join(dir, 'node-exporter.pid'),
+    command: { file: binary, args: [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.cpu', '--collector.meminfo'] },
+  };
+}
+
+/** The profile with every shard's host metrics read from the sandbox's node exporter (all shards share one host). */
+export function withNodeExporter(profile: Profile, url: string): Profile {
+  return { ...profile, shards: profile.shards.map((shard) => ({ ...shard, nodeExporterUrl: url })) };
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import type { Profile } from '../../shared/profile';
 import type { ScopedLogger } from '../log';
-import { planSandbox, SANDBOX_DATABASE, type SandboxPlan, type SandboxState, type SandboxTls, type ServerBinaries, type ShardProcessPlan } from './planner';
+import { planSandbox, SANDBOX_DATABASE, withNodeExporter, type SandboxPlan, type SandboxState, type SandboxTls, type ServerBinaries, type ShardProcessPlan } from './planner';
 import {
   findProgram,
   isPortFree,
@@ -32,6 +32,7 @@ const stateSchema = z.object({
   shardPorts: z.array(z.number().int().min(1).max(65535)).min(1),
   redisPort: z.number().int().min(1).max(65535),
   tls: z.object({ ca: z.string(), cert: z.string(), key: z.string(), clientCert: z.string().optional(), clientKey: z.string().optional() }).optional(),
+  nodeExporterPort: z.number().int().min(1).max(65535).optional(),
 });
 
 export interface SandboxUpOptions {
@@ -41,6 +42,8 @@ export interface SandboxUpOptions {
   basePort?: number;
   /** Servers that accept only TLS, with these certificates (a new sandbox only; an existing one keeps its own). */
   tls?: SandboxTls;
+  /** Start prometheus-node-exporter (when installed) so the profile names each shard's host metrics; default true. */
+  nodeExporter?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -59,6 +62,8 @@ export async function findServerBinaries(): Promise<ServerBinaries> {
   const mariadbd = await findProgram('mariadbd');
   const mysqld = mariadbd ?? (await findProgram('mysqld'));
   const redis = await findProgram('redis-server');
+  // Optional: without it the sandbox runs and its CPU and memory show as "not configured".
+  const nodeExporter = (await findProgram('prometheus-node-exporter')) ?? (await findProgram('prometheus-node-exporter', { PATH: '/usr/bin:/usr/local/bin' }));
   const missing: string[] = [];
   if (!mysqld) missing.push('mariadbd or mysqld (apt-get install -y mariadb-server)');
   if (!redis) missing.push('redis-server (apt-get install -y redis-server)');
@@ -68,14 +73,19 @@ export async function findServerBinaries(): Promise<ServerBinaries> {
   if (kind === 'mariadb') {
     const installDb = (await findProgram('mariadb-install-db')) ?? (await findProgram('mysql_install_db'));
     if (!installDb) throw new StrataError(ErrorCode.BinaryMissing, 'not found on PATH: mariadb-install-db (apt-get install -y mariadb-server)');
-    return { kind, server: mysqld, installDb, redis };
+    return { kind, server: mysqld, installDb, redis, ...(nodeExporter ? { nodeExporter } : {}) };
   }
-  return { kind, server: mysqld, redis };
+  return { kind, server: mysqld, redis, ...(nodeExporter ? { nodeExporter } : {}) };
 }
 
 /** redis-server rewrites its process title to `redis-server HOST:PORT`, so the folder is not on it; the address is. */
 function redisMarker(plan: SandboxPlan): string {
   return `redis-server 127.0.0.1:${plan.redis.port}`;
+}
+
+/** The node exporter's listen address is on its command line, and names this sandbox's port. */
+function nodeExporterMarker(port: number): string {
+  return `--web.listen-address=127.0.0.1:${port}`;
 }
 
 /** Like Promise.all, but waits for every task before failing, so cleanup never races a task still writing files. */
@@ -139,11 +149,17 @@ export class SandboxManager {
       }
     }
     const state: SandboxState = existing ?? (await this.newState(binaries, options));
-    const plan = planSandbox(dir, state, binaries, this.runAsRoot);
+    const wantsNodeExporter = options.nodeExporter ?? true;
+    if (wantsNodeExporter && binaries.nodeExporter && state.nodeExporterPort === undefined) {
+      state.nodeExporterPort = options.basePort !== undefined && !existing ? options.basePort + options.shards + 1 : (await pickFreePorts(1))[0];
+    }
+    const { nodeExporter: exporterBinary, ...serverBinaries } = binaries;
+    const plan = planSandbox(dir, state, wantsNodeExporter ? binaries : serverBinaries, this.runAsRoot);
     await this.checkPorts(plan);
 
     const createdDir = !existing;
     const started: number[] = [];
+    let profile = plan.profile;
     try {
       if (createdDir) {
         progress(`initialising ${plan.shards.length} ${binaries.kind} data directories`);
@@ -162,8 +178,17 @@ export class SandboxManager {
         })(),
       ]);
       await Promise.all(plan.shards.map((shard) => this.createDatabase(shard.port, state.database, plan.tls)));
+      let exporterUrl: string | undefined;
+      if (plan.nodeExporter) {
+        const exporter = await this.startNodeExporter(plan, progress);
+        if (exporter.pid) started.push(exporter.pid);
+        exporterUrl = exporter.url;
+      } else if (wantsNodeExporter && !exporterBinary) {
+        progress('prometheus-node-exporter is not installed (apt-get install -y prometheus-node-exporter): host CPU and memory will show as not configured');
+      }
+      profile = exporterUrl ? withNodeExporter(plan.profile, exporterUrl) : plan.profile;
       await writeFile(plan.statePath, `${JSON.stringify(state, null, 2)}\n`);
-      await writeFile(plan.profilePath, `${JSON.stringify(plan.profile, null, 2)}\n`);
+      await writeFile(plan.profilePath, `${JSON.stringify(profile, null, 2)}\n`);
     } catch (error) {
       // Nothing is left half-created: stop what this call started and remove a folder it made.
       await Promise.allSettled(started.map((pid) => stopProcess(pid)));
@@ -171,7 +196,7 @@ export class SandboxManager {
       throw error;
     }
     this.log.info(`sandbox up in ${dir}`, { shards: state.shardPorts, redis: state.redisPort });
-    return { dir, profilePath: plan.profilePath, profile: plan.profile, shardPorts: state.shardPorts, redisPort: state.redisPort, restarted: !createdDir };
+    return { dir, profilePath: plan.profilePath, profile, shardPorts: state.shardPorts, redisPort: state.redisPort, restarted: !createdDir };
   }
 
   async down(dirOption: string): Promise<{ stopped: number }> {
@@ -179,6 +204,7 @@ export class SandboxManager {
     const pids = await Promise.all([
       ...plan.shards.map((shard) => ownedPid(shard.pidFile, shard.dataDir)),
       ownedPid(plan.redis.pidFile, redisMarker(plan)),
+      ...(plan.nodeExporter ? [ownedPid(plan.nodeExporter.pidFile, nodeExporterMarker(plan.nodeExporter.port))] : []),
     ]);
     const running = pids.filter((pid): pid is number => pid !== undefined);
     await Promise.all(running.map((pid) => stopProcess(pid)));
@@ -312,6 +338,37 @@ export class SandboxManager {
       throw new StrataError(ErrorCode.SandboxStartFailed, `redis did not start on port ${plan.redis.port}: ${(await tailOf(plan.redis.logFile, 3)) || 'no log'}`);
     }
     return pid;
+  }
+
+  /**
+   * Starts the node exporter, or says why not: it is optional, so a port taken or a failed start leaves the
+   * sandbox running without host metrics rather than failing it. Answers its URL when it serves.
+   */
+  private async startNodeExporter(plan: SandboxPlan, progress: (message: string) => void): Promise<{ pid?: number; url?: string }> {
+    const exporter = plan.nodeExporter;
+    if (!exporter) return {};
+    if (await ownedPid(exporter.pidFile, nodeExporterMarker(exporter.port))) return { url: exporter.url };
+    if (!(await isPortFree(exporter.port))) {
+      progress(`port ${exporter.port} (node exporter) is in use by another process: host CPU and memory will show as not configured`);
+      return {};
+    }
+    const pid = spawnDetached(exporter.command.file, exporter.command.args);
+    await writeFile(exporter.pidFile, `${pid}\n`);
+    const serves = async () => {
+      try {
+        return (await fetch(exporter.url, { signal: AbortSignal.timeout(1000) })).ok;
+      } catch {
+        return false;
+      }
+    };
+    const ready = await waitFor(async () => (await serves()) || !(await this.alive(pid)), 10_000, 50);
+    if (!ready || !(await serves())) {
+      await stopProcess(pid, 5000);
+      progress(`the node exporter did not start on port ${exporter.port}: host CPU and memory will show as not configured`);
+      return {};
+    }
+    progress(`node exporter on ${exporter.url}`);
+    return { pid, url: exporter.url };
   }
 
   private async alive(pid: number): Promise<boolean> {
