@@ -59,3 +59,15 @@ export async function askToType(question: string, expected: string): Promise<'co
     prompt.close();
   }
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Seconds from `90`, `90s`, `5m`, `2h` or `1d` (a for-duration, a silence); anything else is a coded one-line error. */
+export function parseDurationOption(flag: string, text: string, code: ErrorCodeValue, maxSeconds = 7 * 86_400): number {
+  const match = /^(\d+)([smhd]?)$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2] || 's']! : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds > maxSeconds) {
+    throw new StrataError(code, `${flag} must be a duration such as 90s, 5m, 2h or 1d (at most ${maxSeconds / 86_400} days), got '${text}'`);
+  }
+  return seconds;
+}

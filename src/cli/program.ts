@@ -13,6 +13,11 @@ export interface CommandEntry {
   load: RegistrarLoader;
 }
 
+const alerts: RegistrarLoader = () =>
+  import('./commands/alerts').then((module) => (program, context) => {
+    module.registerAlertsCommand(program, context);
+    module.registerCheckCommand(program, context);
+  });
 const retention: RegistrarLoader = () => import('./commands/retention').then((module) => module.registerRetentionCommands);
 
 /**
@@ -116,6 +121,42 @@ export const COMMANDS: readonly CommandEntry[] = [
     term: 'audit [options]',
     description: 'the audit log of the cluster, newest first: who changed what, from which host, when, with the details',
     load: () => import('./commands/audit').then((module) => module.registerAuditCommand),
+  },
+  {
+    name: 'advise',
+    term: 'advise [options]',
+    description: "each shard's settings (buffer pool, redo log, flush at commit, query cache), indexes and partitioning against the recommended my.cnf and schema, with the statement that fixes each finding",
+    load: () => import('./commands/advise').then((module) => module.registerAdviseCommand),
+  },
+  {
+    name: 'monitor',
+    term: 'monitor [options]',
+    description: 'one probe cycle now: latency, chart queries, server status, host CPU/memory, Redis, queue, watermark lag, with their targets; exits 1 when a shard is unreachable',
+    load: () => import('./commands/monitor').then((module) => module.registerMonitorCommand),
+  },
+  {
+    name: 'traffic',
+    term: 'traffic [options]',
+    description: "a traffic chart (page views, visitors) of one site, the top sites or the cluster, from the table the application would read, with the windows not rolled up yet marked provisional; exits 1 when a shard did not answer",
+    load: () => import('./commands/traffic').then((module) => module.registerTrafficCommand),
+  },
+  {
+    name: 'alerts',
+    term: 'alerts',
+    description: 'alert states, rules, silences, acknowledgements, history and webhook deliveries',
+    load: alerts,
+  },
+  {
+    name: 'check',
+    term: 'check [options]',
+    description: 'for cron and Nagios-style checkers: exit 0 when nothing fires, 1 when a warning fires, 2 when a critical alert fires, 3 when the states cannot be read',
+    load: alerts,
+  },
+  {
+    name: 'cache',
+    term: 'cache',
+    description: "the application's Redis chart cache: hit ratio, memory, evictions and keys; invalidate a site, a range or all (Strata never writes these keys)",
+    load: () => import('./commands/cache').then((module) => module.registerCacheCommand),
   },
   {
     name: 'agent',

@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, safeStorage } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, safeStorage } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { channels } from '../shared/contract';
@@ -7,6 +7,7 @@ import { createLogger } from './log';
 import { loadProfile } from './profile-loader';
 import { createServices, type StrataServices } from './services';
 import { registerIpcHandlers, type IpcRegistration } from './electron/ipc';
+import { notifyFiringAlerts } from './electron/alert-notifications';
 import { APP_INDEX_URL } from './electron/app-protocol';
 import type { AppLocation } from './electron/policy';
 import { SafeStorageSecretResolver } from './electron/safe-storage-secrets';
@@ -37,6 +38,7 @@ const log = logger.scope('app');
 const windows = new Set<BrowserWindow>();
 let services: StrataServices | undefined;
 let registration: IpcRegistration | undefined;
+let stopAlertNotifications: (() => void) | undefined;
 
 async function start(): Promise<void> {
   hardenSession(location);
@@ -47,8 +49,13 @@ async function start(): Promise<void> {
     const profile = await loadProfile(profilePathFromArguments(process.argv, process.env));
     services = createServices({ profile, secrets, logger });
     handlers = createHandlers(services);
+    stopAlertNotifications = notifyFiringAlerts(services.alerts, { isSupported: () => Notification.isSupported(), show: (notice) => new Notification(notice).show() }, logger.scope('notifications'));
     // Every open console competes for the cluster lease like an agent does; only the holder runs jobs.
-    services.scheduler.start().catch((error: unknown) => log.error('the scheduler could not start', error));
+    const started = services;
+    services.scheduler
+      .start()
+      .then(() => started.monitor.start())
+      .catch((error: unknown) => log.error('the scheduler could not start', error));
   } catch (error) {
     log.error('cannot load the cluster profile', error);
     handlers = handlersThatFail(error);
@@ -98,6 +105,7 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     disposed = true;
     registration?.dispose();
+    stopAlertNotifications?.();
     (services?.dispose() ?? Promise.resolve())
       .catch((error: unknown) => log.error('shutdown failed', error))
       .finally(() => app.quit());

@@ -114,6 +114,46 @@ export interface StrataApi {
     /** Per part bytes loaded into the scratch database, MB/s and time left of a verification this host runs. */
     onVerifyProgress(listener: (progress: EventPayload<'backup:onVerifyProgress'>) => void): Unsubscribe;
   };
+  monitor: {
+    /** The latest probe cycle of the main process: every figure of every shard, Redis and the queue. */
+    snapshot(): Promise<Result<ChannelResponse<'monitor:snapshot'>>>;
+    /** Recorded samples over 1 h, 24 h or 7 d with p50/p95/p99. */
+    series(request: ChannelRequest<'monitor:series'>): Promise<Result<ChannelResponse<'monitor:series'>>>;
+    /** Each shard's settings, indexes and partitioning against the recommended my.cnf, with the fixing statement. */
+    advise(): Promise<Result<ChannelResponse<'monitor:advise'>>>;
+    onCycle(listener: (snapshot: EventPayload<'monitor:onCycle'>) => void): Unsubscribe;
+  };
+  traffic: {
+    /** A chart of a site, the top sites or the cluster: the table read and why, provisional windows, totals, cache hit and age. */
+    chart(request: ChannelRequest<'traffic:chart'>): Promise<Result<ChannelResponse<'traffic:chart'>>>;
+    /** Sites for the picker: by id, else the busiest of the last 24 hours. */
+    sites(request: ChannelRequest<'traffic:sites'>): Promise<Result<ChannelResponse<'traffic:sites'>>>;
+  };
+  alerts: {
+    list(request: ChannelRequest<'alerts:list'>): Promise<Result<ChannelResponse<'alerts:list'>>>;
+    history(request: ChannelRequest<'alerts:history'>): Promise<Result<ChannelResponse<'alerts:history'>>>;
+    rules(): Promise<Result<ChannelResponse<'alerts:rules'>>>;
+    setRule(request: ChannelRequest<'alerts:setRule'>): Promise<Result<ChannelResponse<'alerts:setRule'>>>;
+    silence(request: ChannelRequest<'alerts:silence'>): Promise<Result<ChannelResponse<'alerts:silence'>>>;
+    unsilence(request: ChannelRequest<'alerts:unsilence'>): Promise<Result<ChannelResponse<'alerts:unsilence'>>>;
+    ack(request: ChannelRequest<'alerts:ack'>): Promise<Result<ChannelResponse<'alerts:ack'>>>;
+    deliveries(request: ChannelRequest<'alerts:deliveries'>): Promise<Result<ChannelResponse<'alerts:deliveries'>>>;
+    /** Sends a test message to the alert webhook and reports its answer. */
+    testWebhook(): Promise<Result<ChannelResponse<'alerts:testWebhook'>>>;
+    check(): Promise<Result<ChannelResponse<'alerts:check'>>>;
+    /** The alert list after each evaluation by the lease holder. */
+    onChange(listener: (list: EventPayload<'alerts:onChange'>) => void): Unsubscribe;
+  };
+  cache: {
+    /** The application's cache: hit ratio, memory, evictions, keys per kind and site, Strata's recent invalidations. */
+    stats(): Promise<Result<ChannelResponse<'cache:stats'>>>;
+    /** The application's keys (of one site) with TTL and size. */
+    keys(request: ChannelRequest<'cache:keys'>): Promise<Result<ChannelResponse<'cache:keys'>>>;
+    /** Counts (dryRun) or deletes the keys of a site, a site's range, or all; a real one is audited. */
+    invalidate(request: ChannelRequest<'cache:invalidate'>): Promise<Result<ChannelResponse<'cache:invalidate'>>>;
+    /** Strata's invalidations, automatic (after which run) and manual, newest first. */
+    invalidations(request: ChannelRequest<'cache:invalidations'>): Promise<Result<ChannelResponse<'cache:invalidations'>>>;
+  };
 }
 
 export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi {
@@ -178,6 +218,35 @@ export function createStrataApi(invoke: Invoke, subscribe: Subscribe): StrataApi
       retention: () => invoke('backup:retention', {}),
       onProgress: (listener) => subscribe('backup:onProgress', listener),
       onVerifyProgress: (listener) => subscribe('backup:onVerifyProgress', listener),
+    },
+    monitor: {
+      snapshot: () => invoke('monitor:snapshot', {}),
+      series: (request) => invoke('monitor:series', request),
+      advise: () => invoke('monitor:advise', {}),
+      onCycle: (listener) => subscribe('monitor:onCycle', listener),
+    },
+    traffic: {
+      chart: (request) => invoke('traffic:chart', request),
+      sites: (request) => invoke('traffic:sites', request),
+    },
+    alerts: {
+      list: (request) => invoke('alerts:list', request),
+      history: (request) => invoke('alerts:history', request),
+      rules: () => invoke('alerts:rules', {}),
+      setRule: (request) => invoke('alerts:setRule', request),
+      silence: (request) => invoke('alerts:silence', request),
+      unsilence: (request) => invoke('alerts:unsilence', request),
+      ack: (request) => invoke('alerts:ack', request),
+      deliveries: (request) => invoke('alerts:deliveries', request),
+      testWebhook: () => invoke('alerts:testWebhook', {}),
+      check: () => invoke('alerts:check', {}),
+      onChange: (listener) => subscribe('alerts:onChange', listener),
+    },
+    cache: {
+      stats: () => invoke('cache:stats', {}),
+      keys: (request) => invoke('cache:keys', request),
+      invalidate: (request) => invoke('cache:invalidate', request),
+      invalidations: (request) => invoke('cache:invalidations', request),
     },
   };
 }

@@ -24,7 +24,7 @@ export const auditEntryRecordSchema = z.object({
 export type AuditEntryRecord = z.infer<typeof auditEntryRecordSchema>;
 
 /** The domains of the actions Strata writes today (`retention.set`, `schedule.set`, …); a kind filter may name others. */
-export const AUDIT_KINDS = ['backfill', 'partitions', 'reconcile', 'retention', 'schedule'] as const;
+export const AUDIT_KINDS = ['alerts', 'backfill', 'cache', 'partitions', 'reconcile', 'retention', 'schedule'] as const;
 
 function parsedJsonDetail(detail: string): unknown {
   const trimmed = detail.trim();

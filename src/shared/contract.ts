@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { auditEntryRecordSchema, auditQuerySchema } from './audit';
+import { cacheInvalidateRequestSchema, cacheInvalidationLogSchema, cacheInvalidationResultSchema, cacheInvalidationsRequestSchema, cacheKeysReportSchema, cacheKeysRequestSchema, cacheStatsSchema } from './cache';
 import {
   backupIdRequestSchema,
   backupListRequestSchema,
@@ -48,7 +49,26 @@ import {
 } from './retention';
 import { reconcileReportSchema, reconcileRequestSchema, reconcileRunHistorySchema, reconcileRunRequestSchema, reconcileRunsRequestSchema } from './reconcile';
 import { runHistorySchema, runsRequestSchema, watermarkRowSchema } from './rollup';
+import {
+  alertAckRequestSchema,
+  alertDeliveriesRequestSchema,
+  alertDeliverySchema,
+  alertHistoryRequestSchema,
+  alertListRequestSchema,
+  alertListSchema,
+  alertRuleSchema,
+  alertRuleSetRequestSchema,
+  alertSilenceRequestSchema,
+  alertSilenceSchema,
+  alertStateSchema,
+  alertTransitionSchema,
+  alertUnsilenceRequestSchema,
+  checkReportSchema,
+  webhookTestReportSchema,
+} from './alerts';
+import { adviceReportSchema, monitorSeriesReportSchema, monitorSeriesRequestSchema, monitorSnapshotSchema } from './monitor';
 import { leaseStatusSchema, scheduleEntrySchema, scheduleListSchema, scheduleSetRequestSchema } from './schedule';
+import { trafficAnswerSchema, trafficRequestSchema, trafficSitesRequestSchema, trafficSitesSchema } from './traffic';
 
 /**
  * The whole IPC contract between the console and the main process (and the test web host).
@@ -190,6 +210,25 @@ export const channels = {
   'backup:verify': { request: backupVerifyRequestSchema, response: backupVerifyReportSchema },
   'backup:restore': { request: backupRestoreRequestSchema, response: backupRestoreReportSchema },
   'backup:retention': { request: emptyRequest, response: backupRetentionEntrySchema },
+  'monitor:snapshot': { request: emptyRequest, response: monitorSnapshotSchema },
+  'monitor:series': { request: monitorSeriesRequestSchema, response: monitorSeriesReportSchema },
+  'monitor:advise': { request: emptyRequest, response: adviceReportSchema },
+  'traffic:chart': { request: trafficRequestSchema, response: trafficAnswerSchema },
+  'traffic:sites': { request: trafficSitesRequestSchema, response: trafficSitesSchema },
+  'alerts:list': { request: alertListRequestSchema, response: alertListSchema },
+  'alerts:history': { request: alertHistoryRequestSchema, response: z.array(alertTransitionSchema) },
+  'alerts:rules': { request: emptyRequest, response: z.array(alertRuleSchema) },
+  'alerts:setRule': { request: alertRuleSetRequestSchema, response: alertRuleSchema },
+  'alerts:silence': { request: alertSilenceRequestSchema, response: alertSilenceSchema },
+  'alerts:unsilence': { request: alertUnsilenceRequestSchema, response: alertSilenceSchema },
+  'alerts:ack': { request: alertAckRequestSchema, response: alertStateSchema },
+  'alerts:deliveries': { request: alertDeliveriesRequestSchema, response: z.array(alertDeliverySchema) },
+  'alerts:testWebhook': { request: emptyRequest, response: webhookTestReportSchema },
+  'alerts:check': { request: emptyRequest, response: checkReportSchema },
+  'cache:stats': { request: emptyRequest, response: cacheStatsSchema },
+  'cache:keys': { request: cacheKeysRequestSchema, response: cacheKeysReportSchema },
+  'cache:invalidate': { request: cacheInvalidateRequestSchema, response: cacheInvalidationResultSchema },
+  'cache:invalidations': { request: cacheInvalidationsRequestSchema, response: cacheInvalidationLogSchema },
 } as const;
 
 /**
@@ -203,6 +242,8 @@ export const events = {
   'retention:onProgress': pruneProgressSchema,
   'backup:onProgress': backupProgressSchema,
   'backup:onVerifyProgress': backupProgressSchema,
+  'monitor:onCycle': monitorSnapshotSchema,
+  'alerts:onChange': alertListSchema,
 } as const;
 
 export type Events = typeof events;

@@ -97,8 +97,22 @@ export const ErrorCode = {
   BackupVerifyFailed: 11008,
   BackupRestoreRefused: 11009,
   BackupRestoreFailed: 11010,
-  // 12xxx: monitoring and alerts (reserved)
+  // 12xxx: monitoring and alerts
+  MonitorInvalid: 12001,
+  NodeExporterFailed: 12002,
+  AlertRuleInvalid: 12003,
+  AlertRuleUnknown: 12004,
+  AlertNotFound: 12005,
+  WebhookNotConfigured: 12006,
+  WebhookFailed: 12007,
+  MetricsPortFailed: 12008,
   // 13xxx: traffic charts and the Redis cache (reserved)
+  TrafficInvalid: 13001,
+  TrafficUnavailable: 13002,
+  // 13050-13099: the application's Redis cache
+  CacheInvalid: 13050,
+  CacheUnavailable: 13051,
+  CacheNotConfirmed: 13052,
   // 14xxx: audit log
   AuditQueryInvalid: 14001,
 } as const;

@@ -37,6 +37,11 @@ export const shardSchema = z
     database: identifier,
     passwordEnv: envVarName.optional(),
     passwordKeychain: z.string().min(1).max(128).optional(),
+    /** The Prometheus node exporter of the shard's host (`http://10.0.0.5:9100/metrics`), for its CPU and memory. */
+    nodeExporterUrl: z
+      .string()
+      .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), 'must be an http(s) URL such as http://10.0.0.5:9100/metrics')
+      .optional(),
     tls: tlsSchema
       .refine((tls) => tls.servername === undefined, {
         message: 'servername is not supported for shards: the MySQL driver checks the certificate against host (when host is a name)',
@@ -68,6 +73,57 @@ export const backupProfileSchema = z.strictObject({
   verifyServer: shardSchema.optional(),
 });
 
+/** What the probe cycle watches besides the shards: the application's ingestion queue and the cycle's pace. */
+export const monitorProfileSchema = z.strictObject({
+  /** Seconds between probe cycles; default 30. */
+  probeIntervalSeconds: z.number().int().min(5).max(3600).optional(),
+  /**
+   * The Redis keys of the queue the application's workers read: Laravel's names for a queue called `analytics`
+   * under its default prefix, a list of waiting jobs plus the delayed and reserved sorted sets.
+   */
+  queueKeys: z.array(z.string().min(1).max(256)).min(1).max(16).optional(),
+});
+
+/**
+ * Where alert messages go. The webhook URL is a secret: the profile names where it comes from (an environment
+ * variable or a keychain id), never the URL itself.
+ */
+export const alertsProfileSchema = z
+  .strictObject({
+    webhookUrlEnv: envVarName.optional(),
+    webhookUrlKeychain: z.string().min(1).max(128).optional(),
+  })
+  .refine((alerts) => !(alerts.webhookUrlEnv && alerts.webhookUrlKeychain), { message: 'give either webhookUrlEnv or webhookUrlKeychain, not both' });
+
+/**
+ * The application's own Redis cache, which Strata reads and invalidates but never writes: the prefix Laravel puts
+ * before every cache key, and the shapes of its two chart keys (`{siteId}`, `{period}`, `{startDate}`, `{endDate}`;
+ * dates as YYYY-MM-DD).
+ */
+export const cacheProfileSchema = z.strictObject({
+  appKeyPrefix: z.string().max(256).optional(),
+  statsKeyPattern: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((pattern) => pattern.includes('{siteId}'), 'must contain {siteId}')
+    .optional(),
+  chartKeyPattern: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((pattern) => ['{siteId}', '{period}', '{startDate}', '{endDate}'].every((part) => pattern.includes(part)), 'must contain {siteId}, {period}, {startDate} and {endDate}')
+    .optional(),
+});
+
+export const DEFAULT_APP_CACHE = {
+  appKeyPrefix: 'laravel_database_laravel_cache_:',
+  statsKeyPattern: 'site_{siteId}_stats_24h',
+  chartKeyPattern: 'chart_{siteId}_{period}_{startDate}_{endDate}',
+} as const;
+
+export const DEFAULT_QUEUE_KEYS = ['laravel_database_queues:analytics', 'laravel_database_queues:analytics:delayed', 'laravel_database_queues:analytics:reserved'] as const;
+
 export const profileSchema = z
   .strictObject({
     name: z.string().min(1).max(64).optional(),
@@ -76,6 +132,9 @@ export const profileSchema = z
     /** Every shard and Redis must use TLS with a verified certificate, as if each said `tls.require`. */
     requireTls: z.boolean().optional(),
     backup: backupProfileSchema.optional(),
+    monitor: monitorProfileSchema.optional(),
+    alerts: alertsProfileSchema.optional(),
+    cache: cacheProfileSchema.optional(),
   })
   .superRefine((profile, ctx) => {
     const seen = new Map<string, number>();
@@ -93,6 +152,9 @@ export type ShardConfig = z.infer<typeof shardSchema>;
 export type RedisConfig = z.infer<typeof redisSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type Profile = z.infer<typeof profileSchema>;
+export type MonitorProfile = z.infer<typeof monitorProfileSchema>;
+export type AlertsProfile = z.infer<typeof alertsProfileSchema>;
+export type CacheProfile = z.infer<typeof cacheProfileSchema>;
 
 /** Field names that would mean a secret was written into the profile in plain text. */
 const PLAIN_SECRET_KEYS = new Set(['password', 'pass', 'pwd', 'secret']);

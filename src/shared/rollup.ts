@@ -91,6 +91,8 @@ export const windowResultSchema = z.object({
   error: z.string().optional(),
   /** The error code of a window that was refused rather than broken (7003: its source holds fewer page views than its rows). */
   code: z.number().int().optional(),
+  /** A committed window's page views differ from what it held before the run (late rows arrived; a first roll-up held none). */
+  pageViewsChanged: z.boolean().optional(),
 });
 
 export const shardRollupReportSchema = z.object({

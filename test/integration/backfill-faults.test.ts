@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BackfillOutcome } from '../../src/main/backfill/service';
 import { silentLogger } from '../../src/main/log';
 import { mergeSourcePageSql } from '../../src/main/rollup/planner';
@@ -19,7 +19,11 @@ const DAY = 86_400_000;
 const FROM = new Date('2024-02-01T00:00:00Z');
 const DAYS = 8;
 const TO = new Date(FROM.getTime() + DAYS * DAY);
-/** The read deadline of the test cluster's connections: a read a frozen shard never answers fails after it. */
+/**
+ * The read deadline of the test cluster's connections: a read a frozen shard never answers fails after it. A write
+ * keeps its 15 min deadline; the freeze can land on the window's DELETE or COMMIT too, which the liveness check on
+ * another connection ends after about twice this.
+ */
 const READ_DEADLINE_MS = 2000;
 const STRATA_BIN = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
 /** How long something that must happen may take before the test gives up: not a speed target. */
@@ -87,6 +91,11 @@ describe('backfills and rollups when a shard dies or freezes mid-read', () => {
     expect((await cluster.services.rollup.runRange('hourly', FROM, TO, { trigger: 'backfill' })).ok).toBe(true);
     expect((await cluster.services.rollup.runRange('daily', FROM, TO, { trigger: 'backfill' })).ok).toBe(true);
   }, 180_000);
+
+  // A test that times out never reaches its own thaw: the next one must not find the shard still frozen.
+  afterEach(() => {
+    for (const shard of [...frozen]) thaw(shard);
+  });
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -223,4 +232,30 @@ describe('backfills and rollups when a shard dies or freezes mid-read', () => {
     });
     expect(await query(0, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
+
+  it('a write on a busy shard runs past the read deadline: the shard still answers the checks on another connection', async () => {
+    const started = Date.now();
+    expect(await cluster.services.connections.query(1, 'SELECT SLEEP(5) AS slept', [], { timeoutMs: 60_000, kind: 'write' })).toEqual([{ slept: 0 }]);
+    expect(Date.now() - started).toBeGreaterThan(2 * READ_DEADLINE_MS);
+  });
+
+  it('a write on a shard that freezes ends once a check on another connection gets no answer, long before the write deadline', async () => {
+    // Its own deadline is an hour: only the liveness check can end it.
+    const writing = cluster.services.connections.query(1, 'SELECT SLEEP(3600)', [], { timeoutMs: 3_600_000, kind: 'write' });
+    writing.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const frozenAt = Date.now();
+    freeze(1);
+    try {
+      await expect(writing).rejects.toMatchObject({
+        code: ErrorCode.ShardTimeout,
+        message: expect.stringMatching(/^shard1 \(127\.0\.0\.1:\d+\): no answer within 2\.0 s to a check on another connection while a write statement ran/),
+      });
+      // One check interval (the read deadline) plus the check's own deadline, with room for a loaded machine.
+      expect(Date.now() - frozenAt).toBeLessThan(PATIENCE_MS);
+    } finally {
+      thaw(1);
+    }
+    expect(await query(1, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  }, 120_000);
 });

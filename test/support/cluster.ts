@@ -31,13 +31,15 @@ export interface TestClusterOptions {
   services?: Omit<ServiceOptions, 'profile' | 'secrets' | 'logger'>;
   /** Servers that accept only TLS, with these certificates; the profile then connects with TLS required. */
   tls?: SandboxTls;
+  /** Start the sandbox's prometheus-node-exporter, so the profile names each shard's host metrics (default false). */
+  nodeExporter?: boolean;
 }
 
 /** Starts real mariadbd and redis-server processes in a fresh temp folder, through the same harness as `strata sandbox`. */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-test-'));
   const sandbox = new SandboxManager(silentLogger.scope('sandbox'));
-  const info = await sandbox.up({ dir, shards: options.shards ?? 2, ...(options.tls ? { tls: options.tls } : {}) });
+  const info = await sandbox.up({ dir, shards: options.shards ?? 2, nodeExporter: options.nodeExporter ?? false, ...(options.tls ? { tls: options.tls } : {}) });
   const services = createServices({ ...options.services, profile: info.profile, secrets: new EnvSecretResolver(), logger: silentLogger });
   try {
     if (options.schema ?? true) {

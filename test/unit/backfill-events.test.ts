@@ -58,7 +58,11 @@ function fakeServices() {
   const backupSets = eventSource<BackupProgress>();
   const backupVerify = eventSource<BackupProgress>();
   const backup = { onProgress: backupSets.onProgress, onVerifyProgress: backupVerify.onProgress };
-  return { backfill, partitions, conversion, retention, backupVerify, services: { backfill, partitions, conversion, retention, backup } as never };
+  const cycles = eventSource<unknown>();
+  const alertLists = eventSource<unknown>();
+  const monitor = { onCycle: cycles.onProgress };
+  const alerts = { onChange: alertLists.onProgress };
+  return { backfill, partitions, conversion, retention, backupVerify, services: { backfill, partitions, conversion, retention, backup, monitor, alerts } as never };
 }
 
 describe('forwardEvents', () => {

@@ -58,6 +58,22 @@ describe('dispatch', () => {
     ['backup:plan', { tables: ['visits'] }, 'tables'],
     ['backup:restore', { id: '20261202T073654Z-2e9a' }, 'shard'],
     ['backup:cancel', {}, 'id'],
+    ['monitor:series', { range: '90d' }, 'range'],
+    ['monitor:series', { metrics: ['shard.cpu; DROP TABLE x'] }, 'metrics.0'],
+    ['alerts:setRule', { rule: 'Shard Unreachable', threshold: 1 }, 'rule'],
+    ['alerts:setRule', { rule: 'shard-unreachable', forSeconds: -5 }, 'forSeconds'],
+    ['alerts:silence', { rule: 'shard-unreachable', until: '2026-12-02T18:00:00Z', comment: '' }, 'say why it is silenced'],
+    ['alerts:silence', { rule: 'shard-unreachable', until: 'tonight', comment: 'maintenance' }, 'until'],
+    ['alerts:unsilence', { id: 0 }, 'id'],
+    ['alerts:ack', { rule: 'shard-unreachable' }, 'scope'],
+    ['alerts:history', { limit: 5000 }, 'limit'],
+    ['traffic:chart', { scope: { kind: 'everything' }, from: '2026-12-01T00:00Z', to: '2026-12-02T00:00Z' }, 'scope'],
+    ['traffic:chart', { scope: { kind: 'top', limit: 5000 }, from: '2026-12-01T00:00Z', to: '2026-12-02T00:00Z' }, 'scope.limit'],
+    ['traffic:sites', { search: '1; DROP TABLE x' }, 'a site id is digits only'],
+    ['cache:invalidate', { dryRun: true }, 'give either siteId or all'],
+    ['cache:invalidate', { siteId: 2, all: true }, 'give either siteId or all'],
+    ['cache:keys', { limit: 0 }, 'limit'],
+    ['cache:invalidations', { limit: 500 }, 'limit'],
   ] as const)('refuses %s with %j before any handler runs, naming what is wrong', async (channel, payload, named) => {
     const { handlers } = handlersWith(async () => status);
     const result = await dispatch(handlers, channel, payload, log);

@@ -27,6 +27,8 @@ const services = {
   conversion: { onProgress: () => () => {} },
   retention: { onProgress: () => () => {} },
   backup: { onProgress: () => () => {}, onVerifyProgress: () => () => {} },
+  monitor: { onCycle: () => () => {} },
+  alerts: { onChange: () => () => {} },
 } as unknown as StrataServices;
 
 interface Reply {

@@ -1,13 +1,22 @@
 import { Option } from 'commander';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { DEFAULT_LEASE_TTL_MS } from '../../main/lease/lease';
+import { startMetricsServer } from '../../main/metrics/server';
 import { loadProfile } from '../../main/profile-loader';
 import type { SchedulerEvent } from '../../main/scheduler/service';
 import { EnvSecretResolver } from '../../main/secrets';
 import { createServices } from '../../main/services';
 import { nextStopSignal, profileOption, type CommandRegistrar } from '../context';
+import { wholeNumberOption } from '../input';
 
 const MAX_LEASE_TTL_SECONDS = 3600;
+
+export const parseMetricsPort = wholeNumberOption('--metrics-port', { min: 1, max: 65535, what: 'a port number' });
+
+/** The --metrics-port option of the agent and the console. */
+export function metricsPortOption(): Option {
+  return new Option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (off unless given)').argParser(parseMetricsPort);
+}
 
 export function parseLeaseTtl(text: string): number {
   const seconds = Number(text);
@@ -43,7 +52,8 @@ export const registerAgentCommand: CommandRegistrar = (program, context) => {
         .argParser(parseLeaseTtl)
         .default(DEFAULT_LEASE_TTL_MS / 1000),
     )
-    .action(async (options: { profile?: string; leaseTtl: number }) => {
+    .addOption(metricsPortOption())
+    .action(async (options: { profile?: string; leaseTtl: number; metricsPort?: number }) => {
       const log = context.logger.scope('agent');
       const say = (line: string) => {
         log.info(line);
@@ -57,10 +67,16 @@ export const registerAgentCommand: CommandRegistrar = (program, context) => {
         logger: context.logger,
         scheduler: { lease: { ttlMs: Math.round(options.leaseTtl * 1000) } },
       });
+      const metrics = options.metricsPort === undefined ? undefined : await startMetricsServer(services, { port: options.metricsPort, log }).catch(async (error: unknown) => {
+        await services.dispose();
+        throw error;
+      });
       try {
         services.scheduler.onEvent((event) => say(formatSchedulerEvent(event)));
         say(`agent for ${profile.name ?? 'cluster'} starting on ${context.host} pid ${process.pid}`);
+        if (metrics) say(`Prometheus metrics at ${metrics.url}`);
         await services.scheduler.start();
+        services.monitor.start();
         if (!services.scheduler.holding()) {
           const holder = await services.lease.status().then(
             (status) => (status.holder ? `${status.holder.host} pid ${status.holder.pid} holds the lease (token ${status.holder.token})` : 'the lease is not available yet'),
@@ -71,8 +87,10 @@ export const registerAgentCommand: CommandRegistrar = (program, context) => {
         say('agent running; SIGTERM or Ctrl-C stops it');
         const signal = await stopped;
         say(`${signal}: stopping the schedules, letting the current window finish or abandon, releasing the lease`);
+        await services.monitor.stop();
         await services.scheduler.stop();
       } finally {
+        await metrics?.dispose();
         await services.dispose();
       }
       say('agent stopped');

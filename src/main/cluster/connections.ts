@@ -1,11 +1,12 @@
 import { Redis } from 'ioredis';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import mysql, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
+import mysql, { type Connection, type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { effectiveTls, redactRedisUrl, shardLabel, type Profile, type ShardConfig } from '../../shared/profile';
 import { shardForSite } from '../../shared/routing';
 import type { SecretResolver } from '../secrets';
+import { withDeadline } from '../lifecycle/deadline';
 import { mysqlSslOptions, readTlsMaterial, redisTlsError, redisTlsOptions, tlsError } from './tls';
 
 export interface ShardHandle {
@@ -44,19 +45,8 @@ export interface ConnectionOptions {
 const KILL_DEADLINE_MS = 5000;
 /** How long dispose() waits for pools to end and sockets to close before it destroys them. */
 const CLOSE_WAIT_MS = 1000;
-
-/**
- * Settles with `work`, or rejects with `expired()` once `timeoutMs` has passed; `work` may then settle late or
- * never (a dead socket), so its late rejection is swallowed.
- */
-function withDeadline<T>(work: Promise<T>, timeoutMs: number, expired: () => Error): Promise<T> {
-  work.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(expired()), timeoutMs);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
+/** How often the shard of a long statement (a write, DDL) is checked for life, at most. */
+const LIVENESS_INTERVAL_MS = 10_000;
 
 /** Settles with `work`, or rejects as cancelled once `signal` aborts, after `onAbort` (which disposes of a late result). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
@@ -72,6 +62,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
   });
 }
 
+/** A Redis command bounded by `timeoutMs`: past it, RedisUnreachable naming `what` (the redacted URL and the command). */
+export function withRedisDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return withDeadline(work, timeoutMs, () => new StrataError(ErrorCode.RedisUnreachable, `${what}: no answer within ${timeoutMs / 1000} s`));
+}
+
 function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
@@ -80,6 +75,7 @@ function seconds(ms: number): string {
 interface SessionOwner {
   deadline(options?: StatementOptions): number;
   killQuery(index: number, threadId: number): void;
+  answers(index: number, timeoutMs: number): Promise<boolean>;
 }
 
 /**
@@ -109,6 +105,7 @@ export class ShardSession {
     let stop: ((reason: Error) => void) | undefined;
     const stopped = new Promise<never>((_, reject) => (stop = reject));
     this.inFlight.add(stop!);
+    const unwatch = timeoutMs > this.owner.deadline() ? this.watchLiveness(options.kind ?? 'long') : undefined;
     try {
       const [rows] = await withDeadline(Promise.race([this.connection.query(sql, params), stopped]), timeoutMs, () => {
         const expired = new StrataError(
@@ -124,8 +121,37 @@ export class ShardSession {
       if ((error as { fatal?: boolean }).fatal) this.close();
       throw describeShardError(error, this.shard);
     } finally {
+      unwatch?.();
       this.inFlight.delete(stop!);
     }
+  }
+
+  /**
+   * A write or DDL may rightly run far past the read deadline, but a frozen server cannot answer a check on another
+   * connection either: one that gets no answer within the read deadline ends the statement now, not at the end of
+   * its own deadline (15 min for a write). A busy server still answers, so a long statement on it runs on.
+   */
+  private watchLiveness(kind: string): () => void {
+    const readDeadline = this.owner.deadline();
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void this.owner
+        .answers(this.shard.index, readDeadline)
+        .then((alive) => {
+          if (alive) return;
+          this.abort(
+            new StrataError(
+              ErrorCode.ShardTimeout,
+              `${shardAddress(this.shard)}: no answer within ${seconds(readDeadline)} to a check on another connection while a ${kind} statement ran (the server stopped answering); the session was closed`,
+            ),
+          );
+        })
+        .finally(() => (checking = false));
+    }, Math.min(readDeadline, LIVENESS_INTERVAL_MS));
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Ends what the session is doing now: statements in flight reject with `reason`, the server stops them. */
@@ -259,20 +285,62 @@ export class ClusterConnections {
   }
 
   /**
+   * False only when the shard gives no answer within `timeoutMs` on a connection of its own (outside the pool, whose
+   * connections may all be busy): a refused or lost connection, or a login error, is not a frozen server, and the
+   * statement being watched fails on its own then.
+   */
+  async answers(index: number, timeoutMs: number): Promise<boolean> {
+    const handle = this.shard(index);
+    if (this.disposed) return true;
+    const connecting = this.connectionOptions(handle).then((options) => mysql.createConnection({ ...options, connectTimeout: timeoutMs }));
+    const closeLate = () => void connecting.then((connection) => this.destroyConnection(connection), () => {});
+    try {
+      const connection = await withDeadline(connecting, timeoutMs, () => new StrataError(ErrorCode.ShardTimeout, 'no connection'));
+      this.trackSocket(streamOf(connection));
+      try {
+        await withDeadline(connection.query('SELECT 1'), timeoutMs, () => new StrataError(ErrorCode.ShardTimeout, 'no answer'));
+        await withDeadline(connection.end(), CLOSE_WAIT_MS, () => new Error('did not close')).catch(() => {});
+        return true;
+      } finally {
+        this.destroyConnection(connection);
+      }
+    } catch (error) {
+      closeLate();
+      const code = (error as { code?: unknown }).code;
+      return !(code === ErrorCode.ShardTimeout || code === 'ETIMEDOUT');
+    }
+  }
+
+  private destroyConnection(connection: Connection): void {
+    connection.destroy();
+    streamOf(connection)?.destroy();
+  }
+
+  private trackSocket(socket: Socket | undefined): void {
+    if (!socket) return;
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /**
    * The one Redis client, its password resolved through the secret resolver once, before the client exists: a
    * missing variable fails here with the resolver's error naming it, not later as NOAUTH from the server.
    */
   async redisClient(): Promise<Redis> {
     if (!this.redisConnection && !this.disposed) {
-      if (!this.redisPassword) {
-        this.redisPassword = this.secrets.resolve(this.profile.redis, 'redis');
-        // A failed resolution is not kept: the next call asks the resolver again.
-        this.redisPassword.catch(() => (this.redisPassword = undefined));
-      }
-      const password = await this.redisPassword;
+      const password = await this.resolveRedisPassword();
       if (!this.disposed) this.redisConnection ??= this.createRedis(password);
     }
     return this.redis();
+  }
+
+  private resolveRedisPassword(): Promise<string | undefined> {
+    if (!this.redisPassword) {
+      this.redisPassword = this.secrets.resolve(this.profile.redis, 'redis');
+      // A failed resolution is not kept: the next call asks the resolver again.
+      this.redisPassword.catch(() => (this.redisPassword = undefined));
+    }
+    return this.redisPassword;
   }
 
   /**
@@ -288,6 +356,17 @@ export class ClusterConnections {
       this.redisConnection = this.createRedis(undefined);
     }
     return this.redisConnection;
+  }
+
+  /**
+   * A Redis connection of the caller's own (same URL, password and TLS as the shared client), for work that changes a
+   * connection's state, such as a subscription. It connects at once and is never retried: when it closes it stays
+   * closed, and the caller, which ends it, opens another.
+   */
+  async openRedisConnection(): Promise<Redis> {
+    const password = await this.resolveRedisPassword();
+    if (this.disposed) throw new StrataError(ErrorCode.RedisUnreachable, `${this.redisLabel()}: the connections are closed`);
+    return this.createRedis(password, { retry: false });
   }
 
   redisLabel(): string {
@@ -318,18 +397,25 @@ export class ClusterConnections {
     for (const socket of open) socket.destroy();
   }
 
-  private createRedis(password: string | undefined): Redis {
+  /** The shared client (`retry`: reconnects, and its errors explain later failures) or a caller's own connection. */
+  private createRedis(password: string | undefined, { retry = true }: { retry?: boolean } = {}): Redis {
     const tls = effectiveTls(this.profile.redis, this.profile);
     const client = new Redis(this.profile.redis.url, {
       password,
       ...(tls ? { tls: redisTlsOptions(readTlsMaterial(tls, `Redis ${this.redisLabel()}`)) } : {}),
       lazyConnect: true,
       connectTimeout: this.options.connectTimeoutMs ?? 3000,
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: retry ? 1 : 0,
       enableOfflineQueue: true,
-      retryStrategy: (attempt) => (attempt > 3 ? null : Math.min(attempt * 200, 1000)),
+      ...(retry ? {} : { autoResubscribe: false }),
+      retryStrategy: (attempt) => (!retry || attempt > 3 ? null : Math.min(attempt * 200, 1000)),
     });
     // Errors surface on the commands that fail; an unhandled 'error' event would crash the host.
+    if (!retry) {
+      // A caller's own connection (a subscription that was killed, say) must not colour why the shared client failed.
+      client.on('error', () => {});
+      return client;
+    }
     client.on('error', (error: unknown) => {
       // A refused handshake only shows here (commands fail with a retry-limit error), so it is kept for describeRedisError.
       if (tls) this.redisTlsFailure = redisTlsError(error, `Redis ${this.redisLabel()}`, this.options.connectTimeoutMs ?? 3000) ?? this.redisTlsFailure;
@@ -362,16 +448,25 @@ export class ClusterConnections {
   }
 
   private async createPool(handle: ShardHandle): Promise<Pool> {
+    const pool = mysql.createPool({ ...(await this.connectionOptions(handle)), connectionLimit: this.options.poolSize ?? 6 });
+    // All times are UTC: every session agrees, whatever the server's own time zone.
+    pool.pool.on('connection', (connection) => {
+      connection.query("SET time_zone = '+00:00'");
+      this.trackSocket((connection as unknown as { stream?: Socket }).stream);
+    });
+    return pool;
+  }
+
+  private async connectionOptions(handle: ShardHandle): Promise<PoolOptions> {
     const password = await this.secrets.resolve(handle.config, handle.label);
     const tls = effectiveTls(handle.config, this.profile);
-    const options: PoolOptions = {
+    return {
       ...(tls ? { ssl: mysqlSslOptions(readTlsMaterial(tls, handle.label)) } : {}),
       host: handle.config.host,
       port: handle.config.port,
       user: handle.config.user,
       password,
       database: handle.config.database,
-      connectionLimit: this.options.poolSize ?? 6,
       connectTimeout: this.options.connectTimeoutMs ?? 3000,
       timezone: 'Z',
       dateStrings: false,
@@ -380,17 +475,6 @@ export class ClusterConnections {
       enableKeepAlive: true,
       multipleStatements: false,
     };
-    const pool = mysql.createPool(options);
-    // All times are UTC: every session agrees, whatever the server's own time zone.
-    pool.pool.on('connection', (connection) => {
-      connection.query("SET time_zone = '+00:00'");
-      const socket = (connection as unknown as { stream?: Socket }).stream;
-      if (socket) {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-      }
-    });
-    return pool;
   }
 }
 
@@ -433,6 +517,11 @@ export function describeRedisFailure(cause: unknown, url: string, passwordEnv: s
     return new StrataError(ErrorCode.RedisUnreachable, `${where}: no answer (the connection closed before a reply)`, { cause: error });
   }
   return new StrataError(ErrorCode.RedisUnreachable, `${where}: ${message.split('\n')[0]}`, { cause: error });
+}
+
+/** The socket under a promise connection (mysql2 does not type it). */
+function streamOf(connection: Connection): Socket | undefined {
+  return (connection as unknown as { connection?: { stream?: Socket } }).connection?.stream;
 }
 
 function shardAddress(handle: ShardHandle): string {

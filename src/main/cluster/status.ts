@@ -4,6 +4,7 @@ import { asProblem } from '../lifecycle/problem';
 import type { ScopedLogger } from '../log';
 import type { ClusterConnections, ShardHandle } from './connections';
 import { readPartitionMetadata, tableTotals } from './partition-metadata';
+import { withDeadline } from '../lifecycle/deadline';
 
 /** Health target from the operations runbook: queries should answer within 100 ms. */
 export const LATENCY_TARGET_MS = 100;
@@ -15,11 +16,7 @@ export interface StatusService {
 }
 
 function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StrataError(ErrorCode.ShardUnreachable, `${what}: no answer within ${PROBE_TIMEOUT_MS / 1000} s`)), PROBE_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(work, PROBE_TIMEOUT_MS, () => new StrataError(ErrorCode.ShardUnreachable, `${what}: no answer within ${PROBE_TIMEOUT_MS / 1000} s`));
 }
 
 /** Parses the `key:value` lines of Redis INFO. */

@@ -42,6 +42,25 @@ export function createHandlers(services: StrataServices): Handlers {
     'backup:verify': (request) => services.backup.verify(request),
     'backup:restore': (request) => services.backup.restore(request),
     'backup:retention': () => services.backupRetention.policy(),
+    'monitor:snapshot': () => services.monitor.snapshot(),
+    'monitor:series': (request) => services.monitor.series(request),
+    'monitor:advise': () => services.advisor.advise(),
+    'traffic:chart': (request) => services.traffic.chart(request),
+    'traffic:sites': (request) => services.traffic.sites(request),
+    'alerts:list': (request) => services.alerts.list(request),
+    'alerts:history': (request) => services.alerts.history(request),
+    'alerts:rules': () => services.alerts.rules(),
+    'alerts:setRule': (request) => services.alerts.setRule(request),
+    'alerts:silence': (request) => services.alerts.silence(request),
+    'alerts:unsilence': (request) => services.alerts.unsilence(request),
+    'alerts:ack': (request) => services.alerts.ack(request),
+    'alerts:deliveries': (request) => services.alerts.deliveries(request),
+    'alerts:testWebhook': () => services.alerts.testWebhook(),
+    'alerts:check': () => services.alerts.check(),
+    'cache:stats': () => services.cache.stats(),
+    'cache:keys': (request) => services.cache.keys(request),
+    'cache:invalidate': (request) => services.cache.invalidate(request),
+    'cache:invalidations': (request) => services.cache.invalidations(request.limit),
   };
 }
 
@@ -52,7 +71,7 @@ export type DeliverEvent = (event: EventName, payload: unknown) => void;
  * Connects every contract event of the services to a host's transport, and returns the function that disconnects
  * them. Each payload is checked against its schema first: a malformed event is logged and never sent.
  */
-export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'conversion' | 'retention' | 'backup'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
+export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'partitions' | 'conversion' | 'retention' | 'backup' | 'monitor' | 'alerts'>, deliver: DeliverEvent, log: ScopedLogger): () => void {
   const send = (event: EventName, payload: unknown) => {
     const checked = events[event].safeParse(payload);
     if (!checked.success) {
@@ -72,6 +91,8 @@ export function forwardEvents(services: Pick<StrataServices, 'backfill' | 'parti
     services.retention.onProgress((progress) => send('retention:onProgress', progress)),
     services.backup.onProgress((progress) => send('backup:onProgress', progress)),
     services.backup.onVerifyProgress((progress) => send('backup:onVerifyProgress', progress)),
+    services.monitor.onCycle((snapshot) => send('monitor:onCycle', snapshot)),
+    services.alerts.onChange((list) => send('alerts:onChange', list)),
   ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

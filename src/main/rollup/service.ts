@@ -425,6 +425,7 @@ export class ClusterRollupService implements RollupService {
     const base = { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
     context.active.add(session);
     let rows: { rowsRead: number; rowsWritten: number };
+    let pageViewsChanged = true;
     try {
       if (context.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
       await query('START TRANSACTION');
@@ -441,6 +442,16 @@ export class ClusterRollupService implements RollupService {
       }
       await session.query(deleteWindowSql(context.level), [window.start, window.end], { kind: 'write' });
       rows = context.level === 'hourly' ? await this.rollHour(session, window) : await this.mergeWindow(handle, session, context, window);
+      // Whether the re-roll changed anything a chart shows: the trailing re-roll of every hourly run mostly does not,
+      // and the application's cached charts should only be invalidated for windows that did change.
+      // A window that held nothing (its first roll-up, the usual case) changed if it now holds rows: no second read.
+      const heldViews = Number(held?.page_views ?? 0);
+      if (heldViews === 0) {
+        pageViewsChanged = rows.rowsWritten > 0;
+      } else {
+        const [written] = (await query(windowPageViewsSql(context.level), [window.start, window.end])) as Array<{ page_views: number | string | null }>;
+        pageViewsChanged = Number(written?.page_views ?? 0) !== heldViews;
+      }
       await session.query('COMMIT', [], { kind: 'write' });
     } catch (error) {
       const cancelled = context.signal.aborted;
@@ -459,7 +470,7 @@ export class ClusterRollupService implements RollupService {
     }
     const outcome = effect === 'fenced' ? 'fenced' : 'ok';
     const error = effect === 'fenced' ? fencedMessage(context.fencingToken, cursor.fencedBy) : undefined;
-    return { ...base, outcome, ...rows, durationMs: Math.round(performance.now() - started), watermark: effect, ...(error ? { error } : {}) };
+    return { ...base, outcome, ...rows, durationMs: Math.round(performance.now() - started), watermark: effect, pageViewsChanged, ...(error ? { error } : {}) };
   }
 
   /**

@@ -269,6 +269,128 @@ function backupCatalog(): string[] {
   ];
 }
 
+// Migration 8: monitoring and alerts. Samples of each probe cycle (raw, then downsampled buckets with their own
+// percentiles) so every console sees one history; alert states per rule and scope, their transitions, silences,
+// and an outbox of webhook deliveries with every attempt, so a webhook that is down never loses an alert.
+function monitoringTables(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS strata_monitor_samples (
+  metric VARCHAR(48) NOT NULL,
+  scope VARCHAR(96) NOT NULL,
+  at DATETIME(3) NOT NULL,
+  value DOUBLE NOT NULL,
+  PRIMARY KEY (metric, scope, at),
+  KEY idx_at (at)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_monitor_buckets (
+  metric VARCHAR(48) NOT NULL,
+  scope VARCHAR(96) NOT NULL,
+  seconds INT UNSIGNED NOT NULL,
+  bucket_start DATETIME NOT NULL,
+  samples INT UNSIGNED NOT NULL,
+  min_value DOUBLE NOT NULL,
+  max_value DOUBLE NOT NULL,
+  avg_value DOUBLE NOT NULL,
+  p50 DOUBLE NOT NULL,
+  p95 DOUBLE NOT NULL,
+  p99 DOUBLE NOT NULL,
+  PRIMARY KEY (metric, scope, seconds, bucket_start),
+  KEY idx_bucket (seconds, bucket_start)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_alert_states (
+  rule VARCHAR(64) NOT NULL,
+  scope VARCHAR(96) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  severity VARCHAR(16) NOT NULL,
+  value DOUBLE NULL,
+  threshold DOUBLE NOT NULL,
+  since DATETIME(3) NOT NULL,
+  fired_at DATETIME(3) NULL,
+  resolved_at DATETIME(3) NULL,
+  message VARCHAR(1024) NOT NULL,
+  link TEXT NULL,
+  acked_by VARCHAR(255) NULL,
+  acked_at DATETIME(3) NULL,
+  updated_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (rule, scope)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_alert_transitions (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  rule VARCHAR(64) NOT NULL,
+  scope VARCHAR(96) NOT NULL,
+  from_state VARCHAR(16) NOT NULL,
+  to_state VARCHAR(16) NOT NULL,
+  at DATETIME(3) NOT NULL,
+  value DOUBLE NULL,
+  threshold DOUBLE NOT NULL,
+  severity VARCHAR(16) NOT NULL,
+  message VARCHAR(1024) NOT NULL,
+  link TEXT NULL,
+  fencing_token BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  KEY idx_at (at),
+  KEY idx_rule (rule, at)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_alert_silences (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  rule VARCHAR(64) NOT NULL,
+  scope VARCHAR(96) NULL,
+  until DATETIME(3) NOT NULL,
+  comment VARCHAR(1024) NOT NULL,
+  created_by VARCHAR(255) NOT NULL,
+  created_at DATETIME(3) NOT NULL,
+  ended_at DATETIME(3) NULL,
+  KEY idx_rule (rule, until)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_alert_deliveries (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  transition_id BIGINT UNSIGNED NOT NULL,
+  rule VARCHAR(64) NOT NULL,
+  scope VARCHAR(96) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  target VARCHAR(16) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  attempts INT UNSIGNED NOT NULL DEFAULT 0,
+  created_at DATETIME(3) NOT NULL,
+  next_attempt_at DATETIME(3) NULL,
+  delivered_at DATETIME(3) NULL,
+  error TEXT NULL,
+  UNIQUE KEY uq_transition_target (transition_id, target),
+  KEY idx_state (state, next_attempt_at)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS strata_alert_delivery_attempts (
+  delivery_id BIGINT UNSIGNED NOT NULL,
+  attempt INT UNSIGNED NOT NULL,
+  at DATETIME(3) NOT NULL,
+  status INT NULL,
+  error TEXT NULL,
+  duration_ms INT UNSIGNED NOT NULL,
+  PRIMARY KEY (delivery_id, attempt)
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
+/** Migration 9: the application cache keys Strata invalidated, after which run (read by `strata cache stats` and the Cache page). */
+function cacheInvalidations(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS strata_cache_invalidations (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  at DATETIME(3) NOT NULL,
+  run_kind VARCHAR(16) NOT NULL,
+  run_id VARCHAR(64) NULL,
+  shards VARCHAR(1024) NULL,
+  site_id INT UNSIGNED NULL,
+  range_from DATETIME(3) NULL,
+  range_to DATETIME(3) NULL,
+  keys_deleted INT UNSIGNED NULL,
+  outcome VARCHAR(16) NOT NULL,
+  note VARCHAR(1024) NULL,
+  host VARCHAR(255) NOT NULL,
+  KEY idx_at (at),
+  KEY idx_run (run_kind, run_id)
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
 /** Any fixed instant works: the rendered SQL depends on `now` only through partition names and bounds. */
 const CHECKSUM_REFERENCE_TIME = new Date(Date.UTC(2000, 0, 1));
 
@@ -289,6 +411,8 @@ export const MIGRATIONS: readonly Migration[] = [
   defineMigration(5, 'retention', retentionTables),
   defineMigration(6, 'fault tolerance', faultTolerance),
   defineMigration(7, 'backup catalog', backupCatalog),
+  defineMigration(8, 'monitoring and alerts', monitoringTables),
+  defineMigration(9, 'cache invalidations', cacheInvalidations),
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

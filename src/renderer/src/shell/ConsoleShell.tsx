@@ -1,5 +1,7 @@
 import { AppShell, Badge, Group, NavLink, Stack, Text, Tooltip } from '@mantine/core';
 import { PAGES, type ConsolePage } from '../pages';
+import { FiringToasts } from '../pages/alerts/FiringToasts';
+import { useAlertList } from '../pages/alerts/use-alerts';
 import { PageErrorBoundary } from './ErrorBoundary';
 import { pageHref, usePageRoute } from './use-page-route';
 
@@ -24,10 +26,22 @@ function sections(pages: readonly ConsolePage[]): Array<[string, ConsolePage[]]>
   return [...grouped];
 }
 
+function FiringCount({ firing }: { firing: number }) {
+  if (firing === 0) return null;
+  return (
+    <Badge size="sm" color="red" variant="filled" circle={firing < 10} data-testid="nav-alerts-firing" title={`${firing} firing`}>
+      {firing}
+    </Badge>
+  );
+}
+
 /** Header, navigation built from PAGES, and the current page. `host` says where the console runs. */
 export function ConsoleShell({ host }: { host: 'desktop' | 'browser' }) {
   const current = usePageRoute(PAGES);
   const Page = current.component;
+  // On every page: the count of firing alerts beside the Alerts entry.
+  const alerts = useAlertList();
+  const firing = alerts.data?.firing ?? 0;
   return (
     <AppShell header={{ height: 52 }} navbar={{ width: 232, breakpoint: 0 }} padding="lg">
       <AppShell.Header px="md">
@@ -63,6 +77,7 @@ export function ConsoleShell({ host }: { host: 'desktop' | 'browser' }) {
                   active={page.id === current.id}
                   variant="light"
                   data-testid={`nav-${page.id}`}
+                  {...(page.id === 'alerts' ? { 'data-firing': firing, rightSection: <FiringCount firing={firing} /> } : {})}
                   style={{ borderRadius: 'var(--mantine-radius-sm)' }}
                 />
               ))}
@@ -75,6 +90,7 @@ export function ConsoleShell({ host }: { host: 'desktop' | 'browser' }) {
           <Page />
         </PageErrorBoundary>
       </AppShell.Main>
+      {host === 'browser' && <FiringToasts list={alerts.data} />}
     </AppShell>
   );
 }

@@ -1,6 +1,7 @@
-import { ActionIcon, Badge, Code, Paper, ScrollArea, Table, Text } from '@mantine/core';
+import { ActionIcon, Badge, Code, Table, Text } from '@mantine/core';
 import { Fragment, useState } from 'react';
 import { compactAuditDetail, fullAuditDetail, type AuditEntryRecord } from '../../../../shared/audit';
+import { columnsOf, RecordTable } from '../../components/RecordTable';
 import { formatRelative, formatUtc } from '../../format';
 import { useNow } from '../../hooks/use-now';
 
@@ -53,6 +54,8 @@ function AuditRow({ entry, now, expanded, onToggle }: { entry: AuditEntryRecord;
   );
 }
 
+const AUDIT_COLUMNS = [...columnsOf(['When (UTC)', 'Who', 'Where', 'What', 'Details']), {}];
+
 /** One line per audited operation, newest first; a line's full details open below it. */
 export function AuditTable({ entries, filtered }: { entries: readonly AuditEntryRecord[]; filtered: boolean }) {
   const now = useNow();
@@ -71,26 +74,10 @@ export function AuditTable({ entries, filtered }: { entries: readonly AuditEntry
     );
   }
   return (
-    <Paper withBorder radius="md" data-testid="audit-entries">
-      <ScrollArea type="auto">
-        <Table fz="sm" verticalSpacing={6} horizontalSpacing="md" miw={980}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>When (UTC)</Table.Th>
-              <Table.Th>Who</Table.Th>
-              <Table.Th>Where</Table.Th>
-              <Table.Th>What</Table.Th>
-              <Table.Th>Details</Table.Th>
-              <Table.Th />
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {entries.map((entry) => (
-              <AuditRow key={entry.id} entry={entry} now={now} expanded={expanded.has(entry.id)} onToggle={() => toggle(entry.id)} />
-            ))}
-          </Table.Tbody>
-        </Table>
-      </ScrollArea>
-    </Paper>
+    <RecordTable testId="audit-entries" minWidth={980} columns={AUDIT_COLUMNS}>
+      {entries.map((entry) => (
+        <AuditRow key={entry.id} entry={entry} now={now} expanded={expanded.has(entry.id)} onToggle={() => toggle(entry.id)} />
+      ))}
+    </RecordTable>
   );
 }

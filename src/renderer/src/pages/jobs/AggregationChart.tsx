@@ -6,6 +6,8 @@ import { Scatter } from 'react-chartjs-2';
 import { ROLLUP_LEVELS, type RollupLevel, type RunRecord } from '../../../../shared/rollup';
 import { formatDuration, formatUtc, formatWindow } from '../../format';
 import { FAILED_HEX, LEVEL_COLOUR } from '../../colours';
+import { drawTargetLine } from '../../components/chart-target-line';
+import { AXIS_TEXT, CHART_BASE, CHART_LEGEND, GRID } from '../../components/chart-options';
 
 ChartJS.register(LogarithmicScale, TimeScale, PointElement, LineElement, Tooltip, Legend);
 
@@ -20,8 +22,6 @@ interface RunPoint {
   run: RunRecord;
 }
 
-const AXIS_TEXT = '#909296';
-const GRID = 'rgba(255, 255, 255, 0.07)';
 /** A log axis cannot show 0 s; runs under a millisecond are drawn at 1 ms (the tooltip keeps the true figure). */
 const FLOOR_SECONDS = 0.001;
 
@@ -29,24 +29,7 @@ const FLOOR_SECONDS = 0.001;
 const alertLine: Plugin<'scatter'> = {
   id: 'strataAlertLine',
   afterDatasetsDraw(chart) {
-    const y = chart.scales.y;
-    if (!y) return;
-    const { left, right } = chart.chartArea;
-    const pixel = y.getPixelForValue(AGGREGATION_ALERT_SECONDS);
-    const context = chart.ctx;
-    context.save();
-    context.strokeStyle = FAILED_HEX;
-    context.lineWidth = 1.5;
-    context.setLineDash([6, 4]);
-    context.beginPath();
-    context.moveTo(left, pixel);
-    context.lineTo(right, pixel);
-    context.stroke();
-    context.fillStyle = FAILED_HEX;
-    context.font = '600 11px system-ui, sans-serif';
-    context.textAlign = 'right';
-    context.fillText('alert: 5 min per window', right - 6, pixel - 6);
-    context.restore();
+    drawTargetLine(chart, AGGREGATION_ALERT_SECONDS, 'alert: 5 min per window');
   },
 };
 
@@ -163,10 +146,7 @@ export function AggregationChart({ runs }: { runs: readonly RunRecord[] }) {
   const time = timeAxis(allPoints.length ? allPoints.map((point) => point.x) : [0]);
   const { min, max } = yRange(allPoints.map((point) => point.y));
   const options: ChartOptions<'scatter'> = {
-    responsive: true,
-    maintainAspectRatio: false,
-    animation: false,
-    parsing: false,
+    ...CHART_BASE,
     interaction: { mode: 'nearest', intersect: false },
     scales: {
       x: {
@@ -193,7 +173,7 @@ export function AggregationChart({ runs }: { runs: readonly RunRecord[] }) {
       },
     },
     plugins: {
-      legend: { position: 'top', align: 'end', labels: { color: AXIS_TEXT, usePointStyle: true, pointStyle: 'circle', boxHeight: 6 } },
+      legend: CHART_LEGEND,
       tooltip: {
         callbacks: {
           title: (items) => {

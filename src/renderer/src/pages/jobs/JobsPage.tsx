@@ -1,5 +1,5 @@
 import { Center, Loader, SegmentedControl, Stack, Text } from '@mantine/core';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { ROLLUP_LEVELS, type RollupLevel } from '../../../../shared/rollup';
 import { LiveIndicator } from '../../components/LiveIndicator';
 import { PartialResultBanner, unreachableShards } from '../../components/PartialResultBanner';
@@ -9,7 +9,8 @@ import { useSchedules } from '../schedules/use-schedules';
 import { AggregationChart } from './AggregationChart';
 import { JobsSummary } from './JobsSummary';
 import { ReconcilePanel } from './ReconcilePanel';
-import { RunTable } from './RunTable';
+import { useAlertList } from '../alerts/use-alerts';
+import { RunTable, runKey } from './RunTable';
 import { RUN_HISTORY_LIMIT, useLeaseStatus, useRuns, useWatermarks } from './use-jobs-data';
 import { WatermarkTable } from './WatermarkTable';
 import { PageHeader } from '../../components/PageHeader';
@@ -23,6 +24,12 @@ export function JobsPage() {
   const watermarks = useWatermarks();
   const lease = useLeaseStatus();
   const schedules = useSchedules();
+  const alerts = useAlertList();
+  // Runs an alert fired on (aggregation time), from the alerts that are or were firing in the last day.
+  const alertedRuns = useMemo(
+    () => new Set((alerts.data?.alerts ?? []).flatMap((alert) => (alert.firedAt && alert.link?.kind === 'run' && alert.link.runId !== undefined && alert.link.shard !== undefined ? [runKey(alert.link.shard, alert.link.runId)] : []))),
+    [alerts.data],
+  );
   const failing = [runs, watermarks, lease].some((query) => query.error !== null);
   // The oldest of the three reads, so "Live" never claims more freshness than the stalest figure has.
   const updatedAt = Math.min(...[runs, watermarks, lease].map((query) => query.dataUpdatedAt).filter((at) => at > 0));
@@ -84,7 +91,7 @@ export function JobsPage() {
         >
           Run history
         </SectionTitle>
-        {runs.data && <RunTable runs={runs.data.runs} />}
+        {runs.data && <RunTable runs={runs.data.runs} alertedRuns={alertedRuns} />}
       </Stack>
     </Stack>
   );

@@ -1,7 +1,7 @@
-import { Paper, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
+import { Badge, Paper, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
 import { Fragment } from 'react';
 import type { RunOutcome, RunRecord } from '../../../../shared/rollup';
-import { StateBadge } from '../../components/StateBadge';
+import { StateBadge, UNCLIPPED_BADGE } from '../../components/StateBadge';
 import { formatCount, formatDuration, formatUtc, formatWindow } from '../../format';
 import { AGGREGATION_ALERT_SECONDS } from './AggregationChart';
 import { LevelBadge } from './LevelBadge';
@@ -27,7 +27,22 @@ function OutcomeBadge({ outcome }: { outcome: RunOutcome }) {
   );
 }
 
-function RunRow({ run }: { run: RunRecord }) {
+/** `shard:run id`: run ids count per shard, so an alert's run is named by both. */
+export function runKey(shard: number, runId: number): string {
+  return `${shard}:${runId}`;
+}
+
+function AlertBadge() {
+  return (
+    <Tooltip label="An alert fired on this run (see the Alerts page)" openDelay={200}>
+      <Badge component="a" href="#/alerts" size="xs" color="red" variant="outline" tt="none" radius="sm" ml={6} styles={UNCLIPPED_BADGE} data-testid="run-alert" style={{ cursor: 'pointer' }}>
+        alert
+      </Badge>
+    </Tooltip>
+  );
+}
+
+function RunRow({ run, alerted }: { run: RunRecord; alerted: boolean }) {
   const slow = run.durationMs !== null && run.durationMs > AGGREGATION_ALERT_SECONDS * 1000;
   const troubled = run.outcome !== 'ok';
   return (
@@ -38,6 +53,7 @@ function RunRow({ run }: { run: RunRecord }) {
         data-shard={run.shardName}
         data-window-start={run.windowStart}
         data-outcome={run.outcome}
+        data-alerted={alerted ? 'yes' : 'no'}
         bg={run.outcome === 'failed' ? 'var(--mantine-color-red-light)' : undefined}
       >
         <Table.Td ff="monospace" c="dimmed">
@@ -58,6 +74,7 @@ function RunRow({ run }: { run: RunRecord }) {
         </Table.Td>
         <Table.Td>
           <OutcomeBadge outcome={run.outcome} />
+          {alerted && <AlertBadge />}
         </Table.Td>
         <Table.Td {...numeric}>{formatCount(run.rowsRead)}</Table.Td>
         <Table.Td {...numeric}>{formatCount(run.rowsWritten)}</Table.Td>
@@ -80,7 +97,7 @@ function RunRow({ run }: { run: RunRecord }) {
 }
 
 /** Newest first; a failed window shows its error on the line below it. */
-export function RunTable({ runs }: { runs: readonly RunRecord[] }) {
+export function RunTable({ runs, alertedRuns }: { runs: readonly RunRecord[]; alertedRuns?: ReadonlySet<string> }) {
   return (
     <Paper withBorder radius="md" data-testid="run-table">
       <ScrollArea.Autosize mah={520} type="auto">
@@ -109,7 +126,7 @@ export function RunTable({ runs }: { runs: readonly RunRecord[] }) {
                 </Table.Td>
               </Table.Tr>
             ) : (
-              runs.map((run) => <RunRow key={`${run.shard}-${run.id}-${run.startedAt}-${run.windowStart}`} run={run} />)
+              runs.map((run) => <RunRow key={`${run.shard}-${run.id}-${run.startedAt}-${run.windowStart}`} run={run} alerted={alertedRuns?.has(runKey(run.shard, run.id)) ?? false} />)
             )}
           </Table.Tbody>
         </Table>
