@@ -51,6 +51,7 @@ export const ErrorCode = {
   PortInUse: 4002,
   SandboxStartFailed: 4003,
   SandboxNotFound: 4004,
+  SandboxSignalFailed: 4005,
   // 5xxx: schema
   MigrationFailed: 5001,
   SchemaDrift: 5002,

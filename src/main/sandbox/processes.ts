@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
@@ -116,6 +116,20 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   return check();
+}
+
+/**
+ * True once every thread of `pid` is stopped (state T in /proc). kill() only queues SIGSTOP: a thread already
+ * running on another core may still answer a statement sent right after it, so a freeze drill waits for this.
+ */
+export async function isProcessStopped(pid: number): Promise<boolean> {
+  try {
+    const threads = await readdir(`/proc/${pid}/task`);
+    const states = await Promise.all(threads.map(async (thread) => (await readFile(`/proc/${pid}/task/${thread}/stat`, 'utf8')).replace(/^.*\) /s, '')[0]));
+    return states.every((state) => state === 'T' || state === 't');
+  } catch {
+    return false;
+  }
 }
 
 /** SIGTERM lets mariadbd and redis-server shut down cleanly; SIGKILL only if they ignore it. */

@@ -20,9 +20,12 @@ import {
   tailOf,
   waitFor,
   isProcessAlive,
+  isProcessStopped,
 } from './processes';
 
 const MAX_SANDBOX_SHARDS = 16;
+/** How long a SIGSTOP may take to stop every thread of a server (it takes well under a millisecond when idle). */
+const STOP_WAIT_MS = 5000;
 const READY_TIMEOUT_MS = 60_000;
 
 const stateSchema = z.object({
@@ -222,7 +225,8 @@ export class SandboxManager {
 
   /**
    * Sends a signal to one server of the sandbox, a shard by index or Redis, for fault drills: SIGKILL is a crash,
-   * SIGSTOP/SIGCONT a freeze. Returns the pid signalled, or undefined when that server is not running.
+   * SIGSTOP/SIGCONT a freeze. Returns the pid signalled, or undefined when that server is not running. After SIGSTOP
+   * it returns only once every thread of the server has stopped, so nothing sent afterwards is answered.
    */
   async signalServer(dirOption: string, server: number | 'redis', signal: NodeJS.Signals): Promise<number | undefined> {
     const plan = await this.requirePlan(dirOption);
@@ -230,6 +234,9 @@ export class SandboxManager {
       server === 'redis' ? await ownedPid(plan.redis.pidFile, redisMarker(plan)) : await ownedPid(this.shardOf(plan, server).pidFile, this.shardOf(plan, server).dataDir);
     if (pid === undefined) return undefined;
     process.kill(pid, signal);
+    if (signal === 'SIGSTOP' && !(await waitFor(() => isProcessStopped(pid), STOP_WAIT_MS, 1))) {
+      throw new StrataError(ErrorCode.SandboxSignalFailed, `${server === 'redis' ? 'redis' : `shard${server}`} (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s of SIGSTOP`);
+    }
     return pid;
   }
 
