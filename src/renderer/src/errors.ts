@@ -27,6 +27,7 @@ const WORDS: Record<ErrorCodeName, string> = {
   PortInUse: 'Port already in use',
   SandboxStartFailed: 'Sandbox did not start',
   SandboxNotFound: 'No sandbox here',
+  SandboxSignalFailed: 'A sandbox server did not take the signal',
   MigrationFailed: 'Schema migration failed',
   SchemaDrift: 'Schema differs from the expected one',
   GenerateInvalid: 'Invalid traffic settings',
