@@ -69,6 +69,17 @@ export interface TrafficServiceOptions {
 
 const RETENTION_CACHE_MS = 60_000;
 
+interface PlannedShard {
+  handle: ShardHandle;
+  plan: ShardChartPlan;
+  /** Set when the plan was made from the watermarks last seen: the fresh read that must confirm them. */
+  confirm?: { known: ShardWatermarks; fresh: Promise<ShardWatermarks> };
+}
+
+function sameWatermarks(a: ShardWatermarks, b: ShardWatermarks): boolean {
+  return (['hourly', 'daily', 'monthly'] as const).every((level) => (a[level]?.getTime() ?? null) === (b[level]?.getTime() ?? null));
+}
+
 interface ShardRead {
   handle: ShardHandle;
   rows: ChartRow[];
@@ -84,6 +95,8 @@ export class ClusterTrafficService implements TrafficService {
   private retention: { policy: RetentionPolicy; at: number } | undefined;
   /** Per shard, the server thread ids of pooled connections whose GROUP_CONCAT limit was raised for raw sketches. */
   private readonly concatReady = new Map<number, Set<number>>();
+  /** Per shard, the watermarks last read, which the next chart is planned with while they are read again. */
+  private readonly knownWatermarks = new Map<number, ShardWatermarks>();
 
   constructor(
     private readonly connections: ClusterConnections,
@@ -175,16 +188,26 @@ export class ClusterTrafficService implements TrafficService {
       failed.push({ shard: handle.index, shardName: handle.label, problem: asProblem(describeShardError(error, handle)) });
       return undefined;
     };
+    // A site or cluster chart is read with the watermarks this process last saw while they are read again: one
+    // round trip instead of two. Watermarks only move forward, so rows read by a plan whose watermarks the fresh
+    // read confirms are what the fresh plan would have read; a shard whose watermarks moved is read again.
+    const speculate = scope.kind !== 'top';
     const plans = await Promise.all(
-      targets.map(async (handle) => {
+      targets.map(async (handle): Promise<PlannedShard | undefined> => {
+        const fresh = this.watermarksOf(handle);
+        const known = speculate ? this.knownWatermarks.get(handle.index) : undefined;
+        if (known) {
+          fresh.catch(() => {});
+          return { handle, plan: planShard(choice, known), confirm: { known, fresh } };
+        }
         try {
-          return { handle, plan: planShard(choice, await this.watermarksOf(handle)) };
+          return { handle, plan: planShard(choice, await fresh) };
         } catch (error) {
           return fail(handle, error);
         }
       }),
     );
-    const planned = plans.filter((entry): entry is { handle: ShardHandle; plan: ShardChartPlan } => entry !== undefined);
+    const planned = plans.filter((entry): entry is PlannedShard => entry !== undefined);
     let filters = new Map<number, SiteFilter>(planned.map(({ handle }) => [handle.index, scope.kind === 'site' ? { kind: 'site', siteId: scope.siteId } : { kind: 'all' }]));
     let topOrder: Array<{ siteId: number; shard: number }> | undefined;
     if (scope.kind === 'top') {
@@ -213,12 +236,19 @@ export class ClusterTrafficService implements TrafficService {
       }
     }
     const reads = await Promise.all(
-      planned.map(async ({ handle, plan }): Promise<ShardRead | undefined> => {
+      planned.map(async ({ handle, plan, confirm }): Promise<ShardRead | undefined> => {
         if (failed.some((entry) => entry.shard === handle.index)) return undefined;
         const filter = filters.get(handle.index);
-        if (!filter) return { handle, plan, rows: [] };
         try {
-          return { handle, plan, rows: await this.readShard(handle, plan, choice, filter) };
+          let rows = filter ? await this.readShard(handle, plan, choice, filter) : [];
+          if (confirm) {
+            const watermarks = await confirm.fresh;
+            if (!sameWatermarks(watermarks, confirm.known)) {
+              plan = planShard(choice, watermarks);
+              rows = filter ? await this.readShard(handle, plan, choice, filter) : [];
+            }
+          }
+          return { handle, plan, rows };
         } catch (error) {
           return fail(handle, error);
         }
@@ -309,7 +339,9 @@ export class ClusterTrafficService implements TrafficService {
   private async watermarksOf(handle: ShardHandle): Promise<ShardWatermarks> {
     const stored = await readWatermarks((sql, params) => this.connections.query(handle.index, sql, params));
     const of = (level: string) => stored.find((row) => row.level === level)?.watermark ?? null;
-    return { hourly: of('hourly'), daily: of('daily'), monthly: of('monthly') };
+    const watermarks = { hourly: of('hourly'), daily: of('daily'), monthly: of('monthly') };
+    this.knownWatermarks.set(handle.index, watermarks);
+    return watermarks;
   }
 
   private async retentionPolicy(): Promise<RetentionPolicy> {
