@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCheck, parseRuleSet, parseSilence, staleEvaluation } from '../../src/cli/commands/alerts';
+import { formatAlertList, formatCheck, parseRuleSet, parseSilence, staleEvaluation } from '../../src/cli/commands/alerts';
 import { formatSnapshot, ruleFor } from '../../src/cli/commands/monitor';
 import { parseDurationOption } from '../../src/cli/input';
 import type { AlertRule } from '../../src/shared/alerts';
@@ -129,5 +129,22 @@ describe('strata check without a lease holder', () => {
     expect(staleEvaluation(undefined, NOW)).toMatch(/never been evaluated: run `strata agent`/);
     expect(staleEvaluation('2026-12-02T05:50:00.000Z', NOW)).toMatch(/last evaluated 10 min ago/);
     expect(staleEvaluation('2026-12-02T05:58:00.000Z', NOW)).toBeUndefined();
+  });
+});
+
+describe('strata alerts list', () => {
+  it("prints each value and threshold in its metric's unit", () => {
+    const pending = { scope: makeScope({}), state: 'pending' as const, severity: 'warning' as const, since: '2026-12-02T05:58:00.000Z', message: 'Error rate is 4.3 %, above 0.1 %' };
+    const text = formatAlertList({
+      alerts: [
+        { ...pending, rule: 'error-rate', value: 0.043478260869565216, threshold: 0.001 },
+        { ...pending, rule: 'query-latency', scope: makeScope({ shard: 0 }), value: 140.25, threshold: 100 },
+      ],
+      firing: 0,
+      pending: 2,
+      evaluatedAt: '2026-12-02T06:00:00.000Z',
+    });
+    expect(text).toMatch(/error-rate\s+cluster\s+4\.3 % \(threshold 0\.1 %\)\s+2026-12-02 05:58:00Z/);
+    expect(text).toMatch(/query-latency\s+shard:0\s+140 ms \(threshold 100 ms\)/);
   });
 });

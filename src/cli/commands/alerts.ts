@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { ALERT_SEVERITIES, ruleNameSchema, type AlertDelivery, type AlertList, type AlertRule, type AlertRuleSetRequest, type AlertState, type AlertTransition, type CheckReport } from '../../shared/alerts';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { formatMetricValue } from '../../shared/monitor';
+import { DEFAULT_RULES } from '../../main/alerts/rules';
 import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
 import { parseDurationOption, parseUtcOption, wholeNumberOption } from '../input';
 
@@ -12,6 +13,13 @@ function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : (cell ?? '').padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
 }
 
+/** "4.3 % (threshold 0.1 %)" in the unit of the rule's metric; a rule this build does not know keeps plain numbers. */
+function valueAgainstThreshold(alert: AlertState): string {
+  const metric = DEFAULT_RULES.find((rule) => rule.name === alert.rule)?.metric;
+  const format = (value: number | null) => (value === null ? '?' : metric ? formatMetricValue(metric, value) : String(value));
+  return `${format(alert.value)} (threshold ${format(alert.threshold)})`;
+}
+
 export function formatAlertList(list: AlertList): string {
   if (list.alerts.length === 0) return `nothing firing or pending${list.evaluatedAt ? ` (rules evaluated ${when(list.evaluatedAt)})` : ' (no evaluation recorded yet: is an agent or console holding the lease?)'}`;
   const rows = list.alerts.map((alert) => [
@@ -19,7 +27,7 @@ export function formatAlertList(list: AlertList): string {
     alert.severity,
     alert.rule,
     alert.scope.key,
-    `${alert.value === null ? '?' : alert.value} (threshold ${alert.threshold})`,
+    valueAgainstThreshold(alert),
     when(alert.since),
     [alert.silence ? `silenced until ${when(alert.silence.until)} by ${alert.silence.createdBy}` : '', alert.ackedBy ? `acked by ${alert.ackedBy}` : '', alert.message].filter(Boolean).join('; '),
   ]);

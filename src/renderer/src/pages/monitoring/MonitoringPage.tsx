@@ -138,7 +138,7 @@ export function MonitoringPage() {
       </PageHeader>
       {snapshot.error && <QueryFailure testId="snapshot-error" error={snapshot.error} what="the latest probe cycle" stale={current !== undefined} />}
       {series.error && <QueryFailure testId="series-error" error={series.error} what="the recorded samples" stale={series.data !== undefined} />}
-      <PartialResultBanner testId="monitoring-partial" missing={missingParts(current)} what="the figures" />
+      <PartialResultBanner testId="monitoring-partial" missing={missingParts(current)} what="the probe cycle" />
       {!current ? (
         !snapshot.error && (
           <Center h={200}>
