@@ -91,7 +91,7 @@ describe('chart probe sites', () => {
 });
 
 describe('run history figures', () => {
-  const run = (id: number, shard: number | null, windowStart: number, outcome: string, startedAt: number, level = 'hourly'): RunRow => ({ id, shard, level, windowStart, outcome, durationMs: 1000 * id, startedAt });
+  const run = (id: number, shard: number | null, windowStart: number, outcome: string, startedAt: number, level = 'hourly'): RunRow => ({ id, shard, level, windowStart, outcome, durationMs: 1000 * id, startedAt, rowsRead: 10 });
 
   it('counts windows whose latest run failed, across the shards that recorded them', () => {
     const counts = failedWindowCounts(
@@ -102,6 +102,18 @@ describe('run history figures', () => {
       ]),
     );
     expect(Object.fromEntries(counts)).toEqual({ '0/hourly': 1, '1/hourly': 2 });
+  });
+
+  it('no longer counts a shard-down guess once the watermark has passed its window, but keeps real failures', () => {
+    // Shard 1 rolled window 100 up, then a due run found it down and recorded window 100 failed without reaching it.
+    const guess: RunRow = { ...run(2, 1, 100, 'failed', 20), durationMs: 0, rowsRead: 0 };
+    const rows = new Map([[0, [run(1, 1, 100, 'ok', 10), guess, run(3, 1, 200, 'failed', 30)]]]);
+    expect(Object.fromEntries(failedWindowCounts(rows))).toEqual({ '1/hourly': 2 });
+    // Watermark at 200: the guess for 100 goes; window 200, which a run reached and failed, still counts.
+    expect(Object.fromEntries(failedWindowCounts(rows, new Map([['1/hourly', 200]])))).toEqual({ '1/hourly': 1 });
+    // A failed re-roll below the watermark that did reach the shard still counts.
+    const reroll = new Map([[0, [run(4, 1, 50, 'failed', 40)]]]);
+    expect(Object.fromEntries(failedWindowCounts(reroll, new Map([['1/hourly', 200]])))).toEqual({ '1/hourly': 1 });
   });
 
   it('takes the newest committed or failed run as the latest aggregation time', () => {

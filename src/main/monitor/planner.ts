@@ -98,7 +98,7 @@ export function probeSites(sites: readonly number[], random: number): number[] {
  */
 export function recentRunsSql(since: Date): Statement {
   return {
-    sql: `SELECT id, shard_index, level, UNIX_TIMESTAMP(window_start) AS w, outcome, duration_ms, UNIX_TIMESTAMP(started_at) AS s
+    sql: `SELECT id, shard_index, level, UNIX_TIMESTAMP(window_start) AS w, outcome, duration_ms, rows_read, UNIX_TIMESTAMP(started_at) AS s
             FROM strata_job_runs WHERE job = 'rollup' AND started_at >= ? AND window_start IS NOT NULL
            ORDER BY started_at DESC, id DESC LIMIT ${RUN_ROWS_CAP}`,
     params: [since],
@@ -107,7 +107,7 @@ export function recentRunsSql(since: Date): Statement {
 
 /** The latest committed or failed window of each level of one shard, however old. */
 export function latestRunsSql(shard: number): Statement {
-  const one = `(SELECT id, shard_index, level, UNIX_TIMESTAMP(window_start) AS w, outcome, duration_ms, UNIX_TIMESTAMP(started_at) AS s
+  const one = `(SELECT id, shard_index, level, UNIX_TIMESTAMP(window_start) AS w, outcome, duration_ms, rows_read, UNIX_TIMESTAMP(started_at) AS s
                  FROM strata_job_runs WHERE job = 'rollup' AND level = ? AND (shard_index = ? OR shard_index IS NULL)
                   AND outcome IN ('ok', 'fenced', 'failed') AND window_start IS NOT NULL
                 ORDER BY started_at DESC, id DESC LIMIT 1)`;
@@ -258,6 +258,7 @@ export interface RunRow {
   outcome: string;
   durationMs: number | null;
   startedAt: number;
+  rowsRead: number;
 }
 
 export function toRunRow(row: Row): RunRow {
@@ -269,6 +270,7 @@ export function toRunRow(row: Row): RunRow {
     outcome: String(row.outcome),
     durationMs: row.duration_ms === null || row.duration_ms === undefined ? null : Number(row.duration_ms),
     startedAt: Number(row.s),
+    rowsRead: Number(row.rows_read ?? 0),
   };
 }
 
@@ -277,8 +279,11 @@ const newerRun = (a: RunRow, b: RunRow) => a.startedAt > b.startedAt || (a.start
 /**
  * Windows of `shard` and `level` whose latest run failed, over runs read from every shard (the rows of a run
  * recorded by a shard without an index count for the shard that read them, as completedWindowsSql does).
+ * `watermarks` (epoch s by `shard/level`) drops the failures of a run that never reached its shard (no time, no rows)
+ * for a window the watermark has passed: a due run that found its shard down records the last whole window, which
+ * an earlier run may already have rolled up, and that guess must not keep the alert firing once the shard is back.
  */
-export function failedWindowCounts(rowsByReader: ReadonlyMap<number, readonly RunRow[]>): Map<string, number> {
+export function failedWindowCounts(rowsByReader: ReadonlyMap<number, readonly RunRow[]>, watermarks: ReadonlyMap<string, number> = new Map()): Map<string, number> {
   const latest = new Map<string, RunRow & { owner: number }>();
   for (const [reader, rows] of rowsByReader) {
     for (const row of rows) {
@@ -292,6 +297,9 @@ export function failedWindowCounts(rowsByReader: ReadonlyMap<number, readonly Ru
   for (const run of latest.values()) {
     if (run.outcome !== 'failed') continue;
     const key = `${run.owner}/${run.level}`;
+    const watermark = watermarks.get(key);
+    const neverReachedShard = run.durationMs === 0 && run.rowsRead === 0;
+    if (neverReachedShard && watermark !== undefined && run.windowStart < watermark) continue;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;

@@ -103,6 +103,8 @@ interface ShardMeasurement {
   figures: Figure[];
   recentRuns?: RunRow[];
   latestRuns?: RunRow[];
+  /** Epoch seconds of each level's watermark, as read in this cycle. */
+  watermarks?: Map<string, number>;
 }
 
 const SHARD_METRICS: MetricName[] = [
@@ -317,7 +319,8 @@ export class ClusterMonitorService implements MonitorService {
     const host = this.scraper.read(index, url);
     figures.push(...(await this.chartFigures(index, at, counter, shardLink)));
     figures.push(...(await this.statusFigures(index, at, counter, shardLink)));
-    figures.push(...(await this.watermarkFigures(index, at, counter)));
+    const watermarks = await this.watermarkFigures(index, at, counter);
+    figures.push(...watermarks.figures);
     figures.push(...(await this.partitionFiguresOf(index, at, counter)));
     const runs = await this.readRuns(index, at, counter);
     const hostFigures = await host;
@@ -325,7 +328,7 @@ export class ClusterMonitorService implements MonitorService {
       { metric: 'host.cpu_ratio', scope, value: hostFigures.cpu.value, ...(hostFigures.cpu.note ? { note: hostFigures.cpu.note } : {}), link: shardLink },
       { metric: 'host.memory_ratio', scope, value: hostFigures.memory.value, ...(hostFigures.memory.note ? { note: hostFigures.memory.note } : {}), link: shardLink },
     );
-    return { shard: shardInfo, figures, ...runs };
+    return { shard: shardInfo, figures, ...runs, watermarks: watermarks.epochSeconds };
   }
 
   private unreachableShardFigures(index: number, link: FigureLink): Figure[] {
@@ -407,18 +410,21 @@ export class ClusterMonitorService implements MonitorService {
     return undefined;
   }
 
-  private async watermarkFigures(index: number, at: Date, counter: ProbeCounter): Promise<Figure[]> {
+  private async watermarkFigures(index: number, at: Date, counter: ProbeCounter): Promise<{ figures: Figure[]; epochSeconds: Map<string, number> }> {
     const link: FigureLink = { kind: 'shard', shard: index, text: this.connections.shard(index).label };
+    const epochSeconds = new Map<string, number>();
     try {
       const stored = await readWatermarks((sql, params) => this.probe(index, counter, sql, params ?? []));
-      return ROLLUP_LEVELS.map((level): Figure => {
+      for (const row of stored) if (row.watermark) epochSeconds.set(`${index}/${row.level}`, row.watermark.getTime() / 1000);
+      const figures = ROLLUP_LEVELS.map((level): Figure => {
         const watermark = stored.find((row) => row.level === level)?.watermark;
         const scope = makeScope({ shard: index, level });
         if (!watermark) return { metric: 'watermark.lag_s', scope, value: null, note: 'no watermark yet', link };
         return { metric: 'watermark.lag_s', scope, value: Math.max(0, (at.getTime() - watermark.getTime()) / 1000), link: { ...link, text: `${level} watermark ${watermark.toISOString()} on ${link.text}` } };
       });
+      return { figures, epochSeconds };
     } catch (error) {
-      return ROLLUP_LEVELS.map((level): Figure => ({ metric: 'watermark.lag_s', scope: makeScope({ shard: index, level }), value: null, note: errorNote(error), link }));
+      return { figures: ROLLUP_LEVELS.map((level): Figure => ({ metric: 'watermark.lag_s', scope: makeScope({ shard: index, level }), value: null, note: errorNote(error), link })), epochSeconds };
     }
   }
 
@@ -458,7 +464,8 @@ export class ClusterMonitorService implements MonitorService {
   private aggregationFigures(measurements: readonly ShardMeasurement[]): Figure[] {
     const byReader = new Map<number, RunRow[]>();
     for (const measurement of measurements) if (measurement.recentRuns) byReader.set(measurement.shard.index, measurement.recentRuns);
-    const failed = failedWindowCounts(byReader);
+    const watermarks = new Map(measurements.flatMap((measurement) => [...(measurement.watermarks ?? new Map<string, number>())]));
+    const failed = failedWindowCounts(byReader, watermarks);
     const figures: Figure[] = [];
     for (const measurement of measurements) {
       const { index, name } = measurement.shard;
