@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { ALERT_SEVERITIES, ruleNameSchema, type AlertDelivery, type AlertList, type AlertRule, type AlertRuleSetRequest, type AlertState, type AlertTransition, type CheckReport } from '../../shared/alerts';
 import { ErrorCode, StrataError } from '../../shared/errors';
 import { formatMetricValue } from '../../shared/monitor';
-import { DEFAULT_RULES } from '../../main/alerts/rules';
+import { findBuiltInRule } from '../../main/alerts/rules';
 import { jsonOption, profileOption, type CliContext, type CommandRegistrar } from '../context';
 import { parseDurationOption, parseUtcOption, wholeNumberOption } from '../input';
 
@@ -15,7 +15,7 @@ function table(header: string[], rows: string[][]): string {
 
 /** "4.3 % (threshold 0.1 %)" in the unit of the rule's metric; a rule this build does not know keeps plain numbers. */
 function valueAgainstThreshold(alert: AlertState): string {
-  const metric = DEFAULT_RULES.find((rule) => rule.name === alert.rule)?.metric;
+  const metric = findBuiltInRule(alert.rule)?.metric;
   const format = (value: number | null) => (value === null ? '?' : metric ? formatMetricValue(metric, value) : String(value));
   return `${format(alert.value)} (threshold ${format(alert.threshold)})`;
 }

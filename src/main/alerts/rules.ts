@@ -176,8 +176,13 @@ const ruleOverrideSchema = z
 export type RuleOverride = z.infer<typeof ruleOverrideSchema>;
 export type RuleOverrides = Record<string, RuleOverride>;
 
+/** The built-in rule of that name, or undefined for a name this build does not know. */
+export function findBuiltInRule(name: string): BuiltInRule | undefined {
+  return DEFAULT_RULES.find((candidate) => candidate.name === name);
+}
+
 export function builtInRule(name: string): BuiltInRule {
-  const rule = DEFAULT_RULES.find((candidate) => candidate.name === name);
+  const rule = findBuiltInRule(name);
   if (!rule) throw new StrataError(ErrorCode.AlertRuleUnknown, `no alert rule is named ${name}; the rules are ${DEFAULT_RULES.map((known) => known.name).join(', ')}`);
   return rule;
 }
@@ -221,7 +226,7 @@ export function parseStoredOverrides(text: string | undefined): { overrides: Rul
   const overrides: RuleOverrides = {};
   const problems: string[] = [];
   for (const [name, value] of Object.entries(raw)) {
-    const rule = DEFAULT_RULES.find((candidate) => candidate.name === name);
+    const rule = findBuiltInRule(name);
     const parsed = ruleOverrideSchema.safeParse(value);
     if (!rule) problems.push(`stored changes to an unknown rule ${name} are ignored`);
     else if (!parsed.success || (parsed.data.threshold !== undefined && thresholdProblem(rule, parsed.data.threshold))) problems.push(`stored changes to ${name} are invalid and ignored`);
